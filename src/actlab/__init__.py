@@ -1,0 +1,48 @@
+"""actlab: the PyTorch laboratory for activation functions."""
+
+from ._version import __version__
+from .activations import (
+    Activation,
+    ActivationInfo,
+    ActSite,
+    Paper,
+    ParamSpec,
+    activation_info,
+    build_act,
+    create_activation,
+    list_activations,
+    per_layer,
+    register_activation,
+)
+from .models import create_model, list_models, register_model
+
+# [api-models]
+# [api-data]
+# [api-train]
+# [api-init]
+# [api-bench]
+# [api-fast]
+
+__all__ = [
+    "__version__",
+    "Activation",
+    "ActivationInfo",
+    "ActSite",
+    "Paper",
+    "ParamSpec",
+    "activation_info",
+    "build_act",
+    "create_activation",
+    "create_model",
+    "list_activations",
+    "list_models",
+    "per_layer",
+    "register_activation",
+    "register_model",
+    # [all-models]
+    # [all-data]
+    # [all-train]
+    # [all-init]
+    # [all-bench]
+    # [all-fast]
+]

@@ -1,0 +1,38 @@
+"""The activation zoo. Importing this package registers every built-in activation."""
+
+from ._base import Activation, Constraint, Identity, Positive
+from ._info import ActivationInfo, Paper, ParamSpec
+from ._registry import (
+    ACTIVATIONS,
+    activation_class,
+    activation_info,
+    canonical_activation_name,
+    create_activation,
+    list_activations,
+    register_activation,
+)
+from ._resolve import ActSite, PerLayer, build_act, per_layer
+
+# Modules that register activations (import order = nothing depends on it).
+from . import classic, pvlu  # noqa: E402,F401  [zoo-modules]
+
+__all__ = [
+    "Activation",
+    "ActivationInfo",
+    "ActSite",
+    "ACTIVATIONS",
+    "Constraint",
+    "Identity",
+    "Paper",
+    "ParamSpec",
+    "PerLayer",
+    "Positive",
+    "activation_class",
+    "activation_info",
+    "build_act",
+    "canonical_activation_name",
+    "create_activation",
+    "list_activations",
+    "per_layer",
+    "register_activation",
+]

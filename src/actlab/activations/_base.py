@@ -1,0 +1,174 @@
+"""Base class for actlab activations: parameter shape policy, constraints, fast-path dispatch.
+
+A subclass declares its parameters in ``__init__`` with :meth:`Activation.add_param` and writes
+the formula once in :meth:`Activation.forward_eager`. Parameters read in the formula come from
+:meth:`Activation.param`, which applies the constraint (a reparameterization, never clamping)
+and broadcasts per-channel values along ``channel_dim``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from ._info import ActivationInfo
+
+__all__ = ["Activation", "Constraint", "Identity", "Positive", "IMPLS"]
+
+IMPLS = ("auto", "eager", "fused")
+
+
+class Constraint:
+    """Maps an unconstrained stored tensor to the constrained value and back."""
+
+    name = "none"
+
+    def to_value(self, raw: torch.Tensor) -> torch.Tensor:
+        return raw
+
+    def to_raw(self, value: float) -> float:
+        return value
+
+
+class Identity(Constraint):
+    pass
+
+
+class Positive(Constraint):
+    """value = minimum + softplus(raw): strictly above ``minimum`` with a smooth gradient.
+
+    Args:
+        minimum: lower bound that the value can approach but never reach.
+    """
+
+    def __init__(self, minimum: float = 0.0) -> None:
+        self.minimum = float(minimum)
+        self.name = f"> {self.minimum:g} (softplus)"
+
+    def to_value(self, raw: torch.Tensor) -> torch.Tensor:
+        return self.minimum + nn.functional.softplus(raw)
+
+    def to_raw(self, value: float) -> float:
+        y = float(value) - self.minimum
+        if not y > 0:
+            raise ValueError(f"initial value {value} violates the constraint {self.name}")
+        # inverse softplus, stable for large y
+        return y + math.log(-math.expm1(-y))
+
+
+class Activation(nn.Module):
+    """Base class of every actlab activation.
+
+    Args:
+        shape: ``"scalar"`` (one value per parameter) or ``"channel"`` (one per channel).
+        num_channels: number of channels; required when ``shape="channel"``.
+        channel_dim: the channel dimension of the input: 1 for NCHW/NCL, -1 for (B, T, C).
+        impl: ``"auto"`` (fast path where registered and faster), ``"eager"`` (the reference
+            formula) or ``"fused"`` (the fast path; raises if there is none).
+    """
+
+    info: ClassVar[ActivationInfo | None] = None
+
+    def __init__(
+        self,
+        *,
+        shape: str = "scalar",
+        num_channels: int | None = None,
+        channel_dim: int = 1,
+        impl: str = "auto",
+    ) -> None:
+        super().__init__()
+        if shape not in ("scalar", "channel"):
+            raise ValueError(f"shape must be 'scalar' or 'channel', got {shape!r}")
+        if shape == "channel" and (num_channels is None or int(num_channels) < 1):
+            raise ValueError(
+                f"{type(self).__name__}: shape='channel' needs num_channels (a positive int), got "
+                f"{num_channels!r}; pass num_channels=C or use shape='scalar'"
+            )
+        if impl not in IMPLS:
+            raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+        self.shape = shape
+        self.num_channels = int(num_channels) if shape == "channel" else None
+        self.channel_dim = int(channel_dim)
+        self.impl = impl
+        self._constraints: dict[str, Constraint] = {}
+        self._param_order: list[str] = []
+
+    # ------------------------------------------------------------------ parameters
+    def add_param(
+        self,
+        name: str,
+        init: float,
+        constraint: Constraint | None = None,
+        trainable: bool = True,
+        shape: str | None = None,
+    ) -> None:
+        """Declares a parameter. Stored as ``name`` (unconstrained) or ``name_raw`` (constrained)."""
+        constraint = constraint or Identity()
+        pshape = shape or self.shape
+        n = 1 if pshape == "scalar" else self.num_channels
+        if n is None:
+            raise ValueError(f"{type(self).__name__}.{name}: per-channel parameter needs num_channels")
+        raw = torch.full((n,) if pshape == "channel" else (), float(constraint.to_raw(init)))
+        key = name if isinstance(constraint, Identity) else f"{name}_raw"
+        if trainable:
+            self.register_parameter(key, nn.Parameter(raw))
+        else:
+            self.register_buffer(key, raw)
+        self._constraints[name] = constraint
+        self._param_order.append(name)
+
+    def value(self, name: str) -> torch.Tensor:
+        """The constrained parameter tensor as stored (shape ``()`` or ``(C,)``)."""
+        c = self._constraints[name]
+        raw = getattr(self, name if isinstance(c, Identity) else f"{name}_raw")
+        return c.to_value(raw)
+
+    def param(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """The constrained parameter, broadcastable against ``x`` (channel values along ``channel_dim``)."""
+        v = self.value(name)
+        if v.dim() == 0:
+            return v
+        dim = self.channel_dim % x.dim()
+        if x.shape[dim] != v.shape[0]:
+            raise ValueError(
+                f"{type(self).__name__}: input has {x.shape[dim]} channels along dim {self.channel_dim} "
+                f"(shape {tuple(x.shape)}) but the activation has {v.shape[0]} per-channel values"
+            )
+        view = [1] * x.dim()
+        view[dim] = v.shape[0]
+        return v.view(view)
+
+    def param_values(self) -> dict[str, torch.Tensor]:
+        """All constrained parameter values, for logging and AutoInit."""
+        return {n: self.value(n) for n in self._param_order}
+
+    # ------------------------------------------------------------------ forward
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement forward_eager")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.impl != "eager":
+            from ..fast.dispatch import fast_forward
+
+            out = fast_forward(self, x)
+            if out is not None:
+                return out
+        return self.forward_eager(x)
+
+    def extra_repr(self) -> str:
+        parts = []
+        for n in self._param_order:
+            v = self.value(n).detach()
+            if v.dim() == 0:
+                parts.append(f"{n}={v.item():.4g}")
+            else:
+                parts.append(f"{n}=[{v.shape[0]} channels, mean {v.float().mean().item():.4g}]")
+        if self.shape == "channel":
+            parts.append(f"channel_dim={self.channel_dim}")
+        if self.impl != "auto":
+            parts.append(f"impl={self.impl!r}")
+        return ", ".join(parts)

@@ -1,0 +1,139 @@
+"""The activation registry: names become modules here and nowhere else."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from ..registry import Registry
+from ._base import Activation
+from ._info import ActivationInfo
+
+__all__ = [
+    "register_activation",
+    "create_activation",
+    "list_activations",
+    "activation_info",
+    "activation_class",
+    "canonical_activation_name",
+    "ACTIVATIONS",
+]
+
+ACTIVATIONS: Registry[type[nn.Module]] = Registry("activation")
+
+
+class _FunctionActivation(Activation):
+    """Wraps a user's elementwise function ``fn(x) -> Tensor`` as an activation module."""
+
+    fn: Callable[[torch.Tensor], torch.Tensor]
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return type(self).fn(x)
+
+
+def register_activation(info: ActivationInfo, obj: Any = None) -> Any:
+    """Registers an activation under ``info.name`` and ``info.aliases``.
+
+    Usable as a decorator on an :class:`Activation` subclass, or called directly with a class
+    or with a plain elementwise function ``fn(x) -> Tensor`` (wrapped in a module).
+
+    Args:
+        info: the property-table row.
+        obj: the class or function; omit to use as a decorator.
+
+    Raises:
+        ValueError: if the name or an alias is taken.
+
+    Example:
+        >>> @register_activation(ActivationInfo(name="my_act", formula="x*sigmoid(x)", latex="x\\sigma(x)"))
+        ... class MyAct(Activation):
+        ...     def forward_eager(self, x):
+        ...         return x * torch.sigmoid(x)
+    """
+    if not isinstance(info, ActivationInfo):
+        raise TypeError(f"register_activation needs an ActivationInfo, got {type(info).__name__}")
+
+    def deco(target: Any) -> Any:
+        if isinstance(target, type) and issubclass(target, nn.Module):
+            cls = target
+        elif callable(target):
+            fn = target
+            cls = type(
+                f"Function_{info.name}", (_FunctionActivation,), {"fn": staticmethod(fn), "__doc__": info.formula}
+            )
+        else:
+            raise TypeError(f"cannot register {target!r}: expected an nn.Module subclass or a function")
+        ACTIVATIONS.add(info.name, cls, info.aliases)
+        if isinstance(cls, type) and issubclass(cls, Activation) and cls.info is None:
+            cls.info = info
+        _INFOS[ACTIVATIONS.canonical(info.name)] = info
+        return target
+
+    return deco if obj is None else deco(obj)
+
+
+_INFOS: dict[str, ActivationInfo] = {}
+
+
+def canonical_activation_name(name: str) -> str:
+    """The canonical name for a name or alias (raises ``ValueError`` with suggestions)."""
+    return ACTIVATIONS.canonical(name)
+
+
+def activation_class(name: str) -> type[nn.Module]:
+    return ACTIVATIONS.get(name)
+
+
+def activation_info(name: str) -> ActivationInfo:
+    """The property-table row of ``name`` (or an alias)."""
+    return _INFOS[ACTIVATIONS.canonical(name)]
+
+
+def create_activation(name: str, **params: Any) -> nn.Module:
+    """Builds a fresh activation module by registry name.
+
+    Args:
+        name: registry name or alias (``"swish"``, ``"lrelu"``).
+        **params: constructor arguments, e.g. ``alpha=0.1`` or ``shape="channel", num_channels=64``.
+
+    Raises:
+        ValueError: unknown name (with the closest names) or an argument the activation does not take.
+    """
+    cls = ACTIVATIONS.get(name)
+    valid = activation_arguments(cls)
+    if valid is not None:
+        bad = [k for k in params if k not in valid]
+        if bad:
+            raise ValueError(
+                f"activation {name!r} does not take argument(s) {bad}; valid arguments: {valid}"
+            )
+    return cls(**params)
+
+
+def activation_arguments(cls: type[nn.Module]) -> list[str] | None:
+    """Keyword arguments a class accepts (``None`` when it accepts anything)."""
+    valid: list[str] = []
+    for klass in cls.__mro__:
+        if klass in (nn.Module, object) or "__init__" not in vars(klass):
+            continue
+        sig = inspect.signature(klass.__init__)
+        valid += [n for n, p in sig.parameters.items() if n != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and n not in valid]
+        if not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+            return valid
+        if not issubclass(klass, Activation):
+            return None
+    return valid
+
+
+def list_activations(pattern: str | None = None, trainable: bool | None = None) -> list[str]:
+    """Sorted canonical names, filtered by a shell pattern and/or whether they have trainable params."""
+    names = ACTIVATIONS.names(pattern)
+    if trainable is not None:
+        names = [n for n in names if _INFOS[n].trainable == trainable]
+    return names

@@ -1,0 +1,7 @@
+"""Model zoo: the seed papers' architectures, every one taking ``act`` (and ``norm``) as arguments."""
+
+from ._registry import MODELS, ModelInfo, create_model, list_models, model_info, register_model
+
+# Family modules (each registers its builders).  [model-families]
+
+__all__ = ["MODELS", "ModelInfo", "create_model", "list_models", "model_info", "register_model"]

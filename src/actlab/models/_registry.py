@@ -1,0 +1,95 @@
+"""The model registry: ``create_model(name, ...)`` and ``list_models()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from torch import nn
+
+from ..registry import Registry
+
+__all__ = ["ModelInfo", "register_model", "create_model", "list_models", "model_info", "MODELS"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the tests and the benchmark need to know about a model builder.
+
+    Args:
+        name: registry name.
+        family: the family file it lives in (``"resnet_cifar"``).
+        paper: citation string.
+        input_shape: default per-sample input shape (C, H, W) / (C, L) / (F,).
+        test_shape: a tiny per-sample shape that still builds and runs (for the default test run).
+        test_kwargs: builder kwargs that make it tiny for tests (width, depth, ...).
+        has_activation: False for models whose nonlinearity is fixed by design (none so far).
+    """
+
+    name: str
+    family: str
+    paper: str
+    input_shape: tuple[int, ...]
+    test_shape: tuple[int, ...]
+    test_kwargs: dict
+    builder: Callable[..., nn.Module]
+    has_activation: bool = True
+
+
+MODELS: Registry[ModelInfo] = Registry("model")
+
+
+def register_model(
+    name: str,
+    *,
+    family: str,
+    paper: str,
+    input_shape: tuple[int, ...],
+    test_shape: tuple[int, ...] | None = None,
+    test_kwargs: dict | None = None,
+    has_activation: bool = True,
+) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Decorator registering a public builder ``fn(num_classes=, in_chans=, act=, norm=, **kw)``."""
+
+    def deco(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        MODELS.add(
+            name,
+            ModelInfo(
+                name=name,
+                family=family,
+                paper=paper,
+                input_shape=tuple(input_shape),
+                test_shape=tuple(test_shape or input_shape),
+                test_kwargs=dict(test_kwargs or {}),
+                builder=fn,
+                has_activation=has_activation,
+            ),
+        )
+        return fn
+
+    return deco
+
+
+def create_model(name: str, num_classes: int = 10, in_chans: int | None = None, act: Any = "relu", **kw: Any) -> nn.Module:
+    """Builds a registered model.
+
+    Args:
+        name: registry name (``"resnet20"``, ``"wrn16_8"``).
+        num_classes: size of the classifier head.
+        in_chans: input channels (features for MLPs); defaults to the model's ``input_shape[0]``.
+        act: any activation form accepted by :func:`actlab.build_act`: a registry name, a
+            ``(name, params)`` pair, an ``nn.Module`` class, a factory, or :func:`actlab.per_layer`.
+        **kw: family-specific options (``norm``, ``width``, ``depth``, ``stochastic_depth``...).
+    """
+    info = MODELS.get(name)
+    if in_chans is None:
+        in_chans = info.input_shape[0]
+    return info.builder(num_classes=num_classes, in_chans=in_chans, act=act, **kw)
+
+
+def model_info(name: str) -> ModelInfo:
+    return MODELS.get(name)
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    return MODELS.names(pattern)
