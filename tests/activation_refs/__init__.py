@@ -1,0 +1,64 @@
+"""Independent float64 numpy references for every registered activation.
+
+The conformance suite (``tests/test_activations_conformance.py``) is generated from the registry
+and looks up one :class:`Ref` per canonical activation name in :data:`REFS`. Each contributor adds
+their references in their own module (``classic.py``, ``seeds.py``, ...) as a ``REFS`` dict.
+
+Fields of :class:`Ref`:
+    fn: ``fn(x: np.ndarray, **params) -> np.ndarray``, an independent closed form in float64 that
+        receives the *whole* input array (so reducing or batch-dependent activations work too).
+        Never call torch or actlab here: the point is an independent oracle.
+    params: parameter values at which the module's defaults are compared with ``fn``
+        (``fn(x, **params)`` must equal ``create_activation(name)(x)``), e.g. ``{"beta": 1.0}``.
+    points: reference points from the spec, as ``(params_dict, xs_tuple, ys_tuple)``: the module
+        built with ``create_activation(name, **params_dict)`` must give ``ys`` at ``xs`` (the spec
+        rounds to 6 decimals, so these are compared to 1e-6).
+    domain: interval of the dense grid on which values and declared properties are checked.
+    half_ok: the function is representable in bfloat16/float16, so those dtypes must give finite
+        outputs and gradients for x in [-1e4, 1e4].
+    compile_ok: ``torch.compile`` is expected to match eager.
+    k: number of input channels reduced into one output channel (logical activations), else 1;
+        ``fn`` then receives arrays whose channel dim (dim 1) is divisible by ``k``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Ref", "REFS"]
+
+Point = tuple[dict[str, Any], tuple[float, ...], tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class Ref:
+    fn: Callable[..., np.ndarray]
+    params: dict[str, Any] = field(default_factory=dict)
+    points: list[Point] = field(default_factory=list)
+    domain: tuple[float, float] = (-6.0, 6.0)
+    half_ok: bool = True
+    compile_ok: bool = True
+    k: int = 1
+
+
+def _merge() -> dict[str, Ref]:
+    refs: dict[str, Ref] = {}
+    for mod_name in ("classic", "seeds"):
+        try:
+            mod = importlib.import_module(f"{__name__}.{mod_name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{mod_name}":
+                raise
+            continue
+        dup = set(refs) & set(mod.REFS)
+        if dup:
+            raise ValueError(f"activation refs defined twice (in {mod_name}.py and before): {sorted(dup)}")
+        refs.update(mod.REFS)
+    return refs
+
+
+REFS: dict[str, Ref] = _merge()
