@@ -18,6 +18,7 @@ from .models import create_model, list_models, register_model
 
 # [api-models]
 # [api-data]
+from .data import TensorData, list_datasets, load_dataset
 # [api-train]
 # [api-init]
 # [api-bench]
@@ -41,6 +42,9 @@ __all__ = [
     "register_model",
     # [all-models]
     # [all-data]
+    "TensorData",
+    "list_datasets",
+    "load_dataset",
     # [all-train]
     # [all-init]
     # [all-bench]
