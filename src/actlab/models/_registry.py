@@ -24,6 +24,8 @@ class ModelInfo:
         test_shape: a tiny per-sample shape that still builds and runs (for the default test run).
         test_kwargs: builder kwargs that make it tiny for tests (width, depth, ...).
         has_activation: False for models whose nonlinearity is fixed by design (none so far).
+        act_kwargs: the builder keywords that take an activation spec (``("act",)``; PyNADA also
+            has ``"basal_act"``). Tests and surgery use it to reach every activation role.
     """
 
     name: str
@@ -34,6 +36,7 @@ class ModelInfo:
     test_kwargs: dict
     builder: Callable[..., nn.Module]
     has_activation: bool = True
+    act_kwargs: tuple[str, ...] = ("act",)
 
 
 MODELS: Registry[ModelInfo] = Registry("model")
@@ -48,6 +51,7 @@ def register_model(
     test_shape: tuple[int, ...] | None = None,
     test_kwargs: dict | None = None,
     has_activation: bool = True,
+    act_kwargs: tuple[str, ...] = ("act",),
 ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
     """Decorator registering a public builder ``fn(num_classes=, in_chans=, act=, norm=, **kw)``."""
 
@@ -63,6 +67,7 @@ def register_model(
                 test_kwargs=dict(test_kwargs or {}),
                 builder=fn,
                 has_activation=has_activation,
+                act_kwargs=tuple(act_kwargs),
             ),
         )
         return fn
@@ -70,7 +75,7 @@ def register_model(
     return deco
 
 
-def create_model(name: str, num_classes: int = 10, in_chans: int | None = None, act: Any = "relu", **kw: Any) -> nn.Module:
+def create_model(name: str, num_classes: int = 10, in_chans: int | None = None, act: Any = None, **kw: Any) -> nn.Module:
     """Builds a registered model.
 
     Args:
@@ -79,15 +84,19 @@ def create_model(name: str, num_classes: int = 10, in_chans: int | None = None, 
         in_chans: input channels (features for MLPs); defaults to the model's ``input_shape[0]``.
         act: any activation form accepted by :func:`actlab.build_act`: a registry name, a
             ``(name, params)`` pair, an ``nn.Module`` class, a factory, or :func:`actlab.per_layer`.
+            ``None`` keeps the builder's default (``"relu"`` for most families, ``"ada"`` for PyNADA).
         **kw: family-specific options (``norm``, ``width``, ``depth``, ``stochastic_depth``...).
     """
     info = MODELS.get(name)
     if in_chans is None:
         in_chans = info.input_shape[0]
-    return info.builder(num_classes=num_classes, in_chans=in_chans, act=act, **kw)
+    if act is not None:
+        kw["act"] = act
+    return info.builder(num_classes=num_classes, in_chans=in_chans, **kw)
 
 
 def model_info(name: str) -> ModelInfo:
+    """The :class:`ModelInfo` of a registered model (raises ``ValueError`` with suggestions)."""
     return MODELS.get(name)
 
 

@@ -1,0 +1,62 @@
+"""Helpers shared by the model families: activation sites in build order, injected norm layers."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from torch import nn
+
+from ..activations import ActSite, build_act
+
+__all__ = ["NormFactory", "ActSites", "make_norm", "conv_out"]
+
+NormFactory = Optional[Callable[[int], nn.Module]]
+
+
+class ActSites:
+    """Hands out activation modules for one model, numbering the sites in build order.
+
+    Families build their layers from the input towards the output, so the build order is the
+    order from the input that :class:`~actlab.ActSite` promises. A model may have several
+    activation roles (PyNADA's apical ``act`` and basal ``basal_act``); all roles share one
+    counter so every site of a model has a distinct index.
+
+    Args:
+        channel_dim: channel dimension of the tensors the activations see.
+    """
+
+    def __init__(self, channel_dim: int = 1) -> None:
+        self.channel_dim = channel_dim
+        self.count = 0
+
+    def __call__(self, act: Any, name: str, num_channels: int | None) -> nn.Module:
+        """A fresh activation for the site ``name`` (the dotted path of the module in the model)."""
+        site = ActSite(name=name, index=self.count, num_channels=num_channels, channel_dim=self.channel_dim)
+        self.count += 1
+        return build_act(act, site)
+
+
+def make_norm(norm: NormFactory, num_features: int) -> nn.Module:
+    """``norm(num_features)``, or ``nn.Identity()`` when ``norm`` is ``None`` (no normalisation)."""
+    if norm is None:
+        return nn.Identity()
+    if not callable(norm):
+        raise ValueError(
+            f"norm must be a factory norm(num_features) -> nn.Module (e.g. nn.BatchNorm2d or "
+            f"lambda c: nn.GroupNorm(8, c)) or None, got {norm!r}"
+        )
+    mod = norm(num_features)
+    if not isinstance(mod, nn.Module):
+        raise ValueError(f"norm({num_features}) returned {type(mod).__name__}, not an nn.Module")
+    return mod
+
+
+def conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Spatial size after a convolution or pooling (floor mode), for sizing dense heads."""
+    out = (size + 2 * padding - kernel) // stride + 1
+    if out < 1:
+        raise ValueError(
+            f"input of size {size} is too small for kernel {kernel}, stride {stride}, padding {padding}; "
+            "use a larger input (or the model's documented input size)"
+        )
+    return out
