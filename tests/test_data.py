@@ -1,0 +1,173 @@
+"""Dataset registry, TensorData and the embedded datasets (digits, mnist5k, mnist1d, xor, spirals)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import actlab
+from actlab.data import DatasetError, TensorData, channel_stats, dataset_info, default_root, list_datasets, load_dataset
+from actlab.data import embedded
+
+ALL = ["cifar10", "cifar100", "digits", "fashion_mnist", "imagefolder", "mnist", "mnist1d", "mnist5k", "spirals", "svhn", "xor"]
+
+
+@pytest.fixture(scope="module")
+def mnist1d_train_fresh():
+    """Generates MNIST-1D once for the module, checking the caller's global RNG state survives."""
+    embedded._mnist1d_arrays.cache_clear()
+    np.random.seed(123)
+    random.seed(123)
+    np_before, py_before = np.random.random(), random.random()
+    np.random.seed(123)
+    random.seed(123)
+    d = load_dataset("mnist1d", split="train")
+    return d, (np_before, np.random.random()), (py_before, random.random())
+
+
+def test_registry_lists_everything_and_api_exports():
+    embedded_only = [n for n in ALL if not dataset_info(n).on_disk]
+    assert embedded_only == ["digits", "mnist1d", "mnist5k", "spirals", "xor"]
+    assert set(ALL) <= set(list_datasets())
+    assert list_datasets("*mnist*") == ["fashion_mnist", "mnist", "mnist1d", "mnist5k"]
+    assert actlab.load_dataset is load_dataset and actlab.TensorData is TensorData
+    assert "load_dataset" in actlab.__all__ and "list_datasets" in actlab.__all__
+
+
+def test_unknown_name_and_split_raise_helpfully():
+    with pytest.raises(ValueError, match=r"unknown dataset 'digitz'.*'digits'"):
+        load_dataset("digitz")
+    with pytest.raises(ValueError, match=r"no split 'val'.*\['train', 'test'\]"):
+        load_dataset("digits", split="val")
+
+
+@pytest.mark.parametrize(
+    "name, n_train, n_test, shape, num_classes, lo, hi",
+    [
+        ("digits", 1438, 359, (1, 8, 8), 10, 0.0, 1.0),
+        ("mnist5k", 4000, 1000, (1, 28, 28), 10, 0.0, 1.0),
+        ("xor", 4, 4, (2,), 2, 0.0, 1.0),
+        ("spirals", 1000, 1000, (2,), 2, -1.0, 1.0),
+    ],
+)
+def test_embedded_table(name, n_train, n_test, shape, num_classes, lo, hi):
+    tr, te = load_dataset(name, split="train"), load_dataset(name, split="test")
+    assert (len(tr), len(te)) == (n_train, n_test)
+    for d, split in ((tr, "train"), (te, "test")):
+        assert d.name == name and d.split == split
+        assert d.input_shape == shape and d.x.dtype == torch.float32 and d.y.dtype == torch.int64
+        assert d.num_classes == num_classes and len(d.classes) == num_classes
+        assert float(d.x.min()) >= lo and float(d.x.max()) <= hi
+        assert set(d.y.tolist()) == set(range(num_classes))
+    # the documented normalisation statistics are those of the train split
+    assert tr.mean == te.mean and tr.std == te.std
+    assert tr.mean == pytest.approx(channel_stats(tr.x)[0]) and tr.std == pytest.approx(channel_stats(tr.x)[1])
+    # fixed splits: loading again gives the same tensors
+    again = load_dataset(name, split="test")
+    assert torch.equal(again.x, te.x) and torch.equal(again.y, te.y)
+
+
+def test_mnist5k_is_balanced_400_100_and_pixels_are_images():
+    tr, te = load_dataset("mnist5k"), load_dataset("mnist5k", split="test")
+    assert tr.y.bincount().tolist() == [400] * 10 and te.y.bincount().tolist() == [100] * 10
+    assert tr.x.amax(dim=(1, 2, 3)).min() > 0.5  # every image has ink
+    assert 0.1 < tr.mean[0] < 0.15  # MNIST's well-known mean intensity, 0.1307
+
+
+def test_stratified_split_is_a_disjoint_cover_with_exact_class_counts():
+    y = np.repeat(np.arange(3), [10, 20, 30])
+    tr, te = embedded.stratified_split(y, 0.2, seed=5)
+    assert np.intersect1d(tr, te).size == 0 and np.union1d(tr, te).tolist() == list(range(60))
+    assert np.bincount(y[te]).tolist() == [2, 4, 6]
+    assert embedded.stratified_split(y, 0.2, seed=5)[1].tolist() == te.tolist()
+    assert embedded.stratified_split(y, 0.2, seed=6)[1].tolist() != te.tolist()
+
+
+def test_mnist1d_published_split_without_touching_global_rng(mnist1d_train_fresh):
+    tr, np_pair, py_pair = mnist1d_train_fresh
+    te = load_dataset("mnist1d", split="test")
+    assert (len(tr), len(te)) == (4000, 1000)
+    assert tr.input_shape == (1, 40) and te.input_shape == (1, 40)
+    assert np_pair[0] == np_pair[1] and py_pair[0] == py_pair[1]
+    x = torch.cat([tr.x, te.x]).double()
+    assert abs(float(x.mean())) < 1e-3 and abs(float(x.std(correction=0)) - 1) < 1e-3  # package standardises
+    assert tr.y.bincount().min() > 350 and te.y.bincount().min() > 70
+
+
+@pytest.mark.parametrize("encoding, values", [("binary", {0.0, 1.0}), ("bipolar", {-1.0, 1.0})])
+def test_xor_labels_are_xor(encoding, values):
+    d = load_dataset("xor", encoding=encoding)
+    assert set(d.x.flatten().tolist()) == values
+    a, b = (d.x > d.x.min()).long().unbind(1)
+    assert torch.equal(d.y, a ^ b)
+
+
+def test_xor_bad_encoding():
+    with pytest.raises(ValueError, match="bipolar"):
+        load_dataset("xor", encoding="ternary")
+
+
+def test_spirals_lie_on_their_arms_and_are_seeded():
+    arms, turns = 3, 1.5
+    d = load_dataset("spirals", arms=arms, n_per_class=50, noise=0.0, turns=turns, seed=1)
+    r = d.x.double().norm(dim=1)
+    theta = torch.atan2(d.x[:, 1].double(), d.x[:, 0].double())
+    resid = theta - 2 * math.pi * d.y / arms - 2 * math.pi * turns * r
+    wrapped = torch.remainder(resid + math.pi, 2 * math.pi) - math.pi
+    assert wrapped.abs().max() < 1e-5 and r.max() <= 1 + 1e-6
+    assert d.num_classes == 3 and d.y.bincount().tolist() == [50] * 3
+    same = load_dataset("spirals", arms=arms, n_per_class=50, noise=0.0, turns=turns, seed=1)
+    other = load_dataset("spirals", arms=arms, n_per_class=50, noise=0.0, turns=turns, seed=2)
+    test = load_dataset("spirals", split="test", arms=arms, n_per_class=50, noise=0.0, turns=turns, seed=1)
+    assert torch.equal(same.x, d.x) and not torch.equal(other.x, d.x) and not torch.equal(test.x, d.x)
+
+
+def test_spirals_reject_bad_arguments():
+    with pytest.raises(ValueError, match="arms >= 2"):
+        load_dataset("spirals", arms=1)
+
+
+def test_tensordata_contract():
+    d = TensorData("t", "train", torch.zeros(3, 1, 2, 2), torch.tensor([0, 1, 1]), 2, ("a", "b"))
+    assert d.input_shape == (1, 2, 2) and len(d) == 3
+    moved = d.to("cpu")
+    assert isinstance(moved, TensorData) and torch.equal(moved.x, d.x) and moved.classes == d.classes
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.name = "u"
+
+
+@pytest.mark.parametrize(
+    "x, y, classes, err, match",
+    [
+        (torch.zeros(2, 3, dtype=torch.float64), torch.tensor([0, 1]), ("a", "b"), TypeError, "float32"),
+        (torch.zeros(2, 3), torch.tensor([0, 1], dtype=torch.int32), ("a", "b"), TypeError, "int64"),
+        (torch.zeros(3, 3), torch.tensor([0, 1]), ("a", "b"), ValueError, "3 samples"),
+        (torch.zeros(2, 3), torch.tensor([0, 2]), ("a", "b"), ValueError, r"\[0, 2\)"),
+        (torch.zeros(2, 3), torch.tensor([0, 1]), ("a",), ValueError, "class names"),
+    ],
+)
+def test_tensordata_validates(x, y, classes, err, match):
+    with pytest.raises(err, match=match):
+        TensorData("t", "train", x, y, 2, classes)
+
+
+def test_channel_stats_closed_form():
+    x = torch.tensor([[[1.0, 3.0]], [[5.0, 7.0]]])  # N=2, C=1, L=2
+    assert channel_stats(x) == ((4.0,), (math.sqrt(5.0),))
+    flat = torch.tensor([[0.0, 2.0], [2.0, 2.0]])
+    assert channel_stats(flat) == ((1.0, 2.0), (1.0, 0.0))
+    with pytest.raises(ValueError, match="non-empty batch"):
+        channel_stats(torch.zeros(5))
+
+
+def test_default_root_honours_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("ACTLAB_DATA", str(tmp_path))
+    assert default_root() == tmp_path
+    monkeypatch.delenv("ACTLAB_DATA")
+    assert default_root().parts[-3:] == (".cache", "actlab", "data")
+    assert issubclass(DatasetError, ValueError)
