@@ -130,6 +130,10 @@ class Activation(nn.Module):
     def param(self, name: str, x: torch.Tensor) -> torch.Tensor:
         """The constrained parameter, broadcastable against ``x`` (channel values along ``channel_dim``)."""
         v = self.value(name)
+        if x.is_floating_point() and v.dtype != x.dtype:
+            # keep the input's dtype (bf16/fp16 inputs with float32 parameters would otherwise
+            # promote per-channel results to float32)
+            v = v.to(x.dtype)
         if v.dim() == 0:
             return v
         dim = self.channel_dim % x.dim()

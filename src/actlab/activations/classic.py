@@ -1,34 +1,399 @@
-"""Classic fixed activations (ReLU family, sigmoid family, smooth gates)."""
+"""Classic activations: the ReLU family, the sigmoid family and the smooth gates (GELU, SiLU, Mish).
+
+Every constructor argument is keyword-only. This is deliberate: the Dubey et al. benchmark code
+passed the channel count positionally (``nn.LeakyReLU(64)``, ``nn.ELU(64)``) and silently got a
+negative slope / alpha of 64; here ``LeakyReLU(64)`` is a ``TypeError``.
+
+Functions whose float16/bfloat16 evaluation would overflow or lose its gradient (exponentials,
+cubes) compute in float32 internally and return the input's dtype (see :class:`Float32Compute`).
+"""
 
 from __future__ import annotations
 
 import math
 
 import torch
+import torch.nn.functional as F
 
 from ._base import Activation
-from ._info import ActivationInfo, Paper
+from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
+__all__ = [
+    "Float32Compute", "IdentityActivation", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "CELU", "SELU",
+    "GELU", "GELUTanh", "SiLU", "Swish", "Mish", "Softplus", "Softsign", "Tanh", "Sigmoid",
+    "Hardtanh", "Hardsigmoid", "Hardswish",
+]
+
 INF = math.inf
+_HALF = (torch.float16, torch.bfloat16)
+
+# SELU constants (Klambauer et al. 2017), as in torch.nn.SELU.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+# Minima of the non-monotonic smooth gates (DERIVED: scipy bounded minimisation in float64).
+GELU_MIN = -0.16997120747990369
+GELU_TANH_MIN = -0.17004075057125406
+SILU_MIN = -0.2784645427610738
+MISH_MIN = -0.30884341301725043
+
+_GELU = Paper("Gaussian Error Linear Units (GELUs)", "1606.08415", 2016)
+_SILU = Paper("Searching for Activation Functions", "1710.05941", 2017)
 
 
-@register_activation(
-    ActivationInfo(
-        name="relu",
-        formula="max(0, x)",
-        latex=r"\max(0, x)",
-        paper=Paper("Rectified linear units improve restricted Boltzmann machines", "", 2010),
-        monotonic=True,
-        smoothness="C0",
-        bounded_below=True,
-        output_range=(0.0, INF),
-        f0=0.0,
-        df0=None,
-    )
-)
+class Float32Compute(Activation):
+    """An activation whose :meth:`formula` runs in float32 when the input is float16/bfloat16.
+
+    ``forward_eager(x) = formula(x_compute).to(x.dtype)``; float32/float64 inputs are untouched.
+    """
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement formula")
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype in _HALF:
+            return self.formula(x.float()).to(x.dtype)
+        return self.formula(x)
+
+
+# ---------------------------------------------------------------------------------- piecewise linear
+@register_activation(ActivationInfo(
+    name="identity", formula="x", latex="x", aliases=("linear",), monotonic=True, f0=0.0, df0=1.0,
+))
+class IdentityActivation(Activation):
+    """The identity ``f(x) = x`` (returns a new tensor, never the input itself)."""
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return x.clone()
+
+
+@register_activation(ActivationInfo(
+    name="relu", formula="max(0, x)", latex=r"\max(0, x)",
+    paper=Paper("Rectified linear units improve restricted Boltzmann machines", "", 2010),
+    monotonic=True, smoothness="C0", bounded_below=True, output_range=(0.0, INF), f0=0.0, df0=None,
+))
 class ReLU(Activation):
-    """Rectified linear unit, ``max(0, x)``."""
+    """Rectified linear unit, ``max(0, x)`` (Nair & Hinton, 2010)."""
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(x)
+
+
+@register_activation(ActivationInfo(
+    name="relu6", formula="min(max(0, x), 6)", latex=r"\min(\max(0, x), 6)",
+    paper=Paper("Convolutional Deep Belief Networks on CIFAR-10", "", 2010),
+    monotonic=True, smoothness="C0", bounded_below=True, bounded_above=True, output_range=(0.0, 6.0),
+    f0=0.0, df0=None,
+))
+class ReLU6(Activation):
+    """ReLU capped at 6, ``min(max(0, x), 6)`` (Krizhevsky, 2010)."""
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(x, 0.0, 6.0)
+
+
+@register_activation(ActivationInfo(
+    name="leaky_relu", formula="x if x >= 0 else negative_slope * x", latex=r"\max(x, a x)",
+    paper=Paper("Rectifier Nonlinearities Improve Neural Network Acoustic Models", "", 2013),
+    aliases=("lrelu",), params=(ParamSpec("negative_slope", 0.01, trainable=False),),
+    monotonic=True, smoothness="C0", f0=0.0, df0=None, warm_start={"relu": {"negative_slope": 0.0}},
+))
+class LeakyReLU(Activation):
+    """Leaky ReLU (Maas et al., 2013): ``x`` for ``x >= 0``, ``negative_slope * x`` otherwise.
+
+    Args:
+        negative_slope: slope for negative inputs (fixed buffer), default 0.01.
+        **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
+    """
+
+    def __init__(self, *, negative_slope: float = 0.01, **kw) -> None:
+        super().__init__(**kw)
+        self.add_param("negative_slope", negative_slope, trainable=False)
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.where(x >= 0, x, self.param("negative_slope", x) * x)
+
+
+@register_activation(ActivationInfo(
+    name="prelu", formula="x if x >= 0 else alpha * x", latex=r"\max(0, x) + \alpha \min(0, x)",
+    paper=Paper("Delving Deep into Rectifiers: Surpassing Human-Level Performance on ImageNet "
+                "Classification", "1502.01852", 2015),
+    params=(ParamSpec("alpha", 0.25),), monotonic=True, smoothness="C0", f0=0.0, df0=None,
+    warm_start={"relu": {"alpha": 0.0}, "leaky_relu": {"alpha": 0.01}},
+    notes="Scalar slope by default (torch's default); shape='channel' gives one slope per channel as in "
+    "He et al.",
+))
+class PReLU(Activation):
+    """Parametric ReLU (He et al., 2015): ``x`` for ``x >= 0``, ``alpha * x`` otherwise, alpha trainable.
+
+    Args:
+        alpha: initial negative slope, default 0.25 (the paper's initialisation).
+        trainable: make alpha an ``nn.Parameter`` (else a fixed buffer).
+        **kw: ``shape`` (``"channel"`` for one slope per channel), ``num_channels``, ``channel_dim``, ``impl``.
+    """
+
+    def __init__(self, *, alpha: float = 0.25, trainable: bool = True, **kw) -> None:
+        super().__init__(**kw)
+        self.add_param("alpha", alpha, trainable=trainable)
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.where(x >= 0, x, self.param("alpha", x) * x)
+
+
+@register_activation(ActivationInfo(
+    name="hardtanh", formula="min(max(x, min_val), max_val)", latex=r"\min(\max(x, -1), 1)",
+    params=(ParamSpec("min_val", -1.0, trainable=False), ParamSpec("max_val", 1.0, trainable=False)),
+    monotonic=True, smoothness="C0", bounded_below=True, bounded_above=True, output_range=(-1.0, 1.0),
+    f0=0.0, df0=1.0,
+))
+class Hardtanh(Activation):
+    """Hard tanh, ``clamp(x, min_val, max_val)``.
+
+    Args:
+        min_val: lower clamp (fixed buffer), default -1.
+        max_val: upper clamp (fixed buffer), default 1; must exceed ``min_val``.
+        **kw: see :class:`Activation`.
+    """
+
+    def __init__(self, *, min_val: float = -1.0, max_val: float = 1.0, **kw) -> None:
+        if not min_val < max_val:
+            raise ValueError(f"Hardtanh needs min_val < max_val, got min_val={min_val}, max_val={max_val}")
+        super().__init__(**kw)
+        self.add_param("min_val", min_val, trainable=False)
+        self.add_param("max_val", max_val, trainable=False)
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.minimum(torch.maximum(x, self.param("min_val", x)), self.param("max_val", x))
+
+
+@register_activation(ActivationInfo(
+    name="hardsigmoid", formula="relu6(x + 3) / 6", latex=r"\frac{\min(\max(0, x + 3), 6)}{6}",
+    paper=Paper("Searching for MobileNetV3", "1905.02244", 2019),
+    monotonic=True, smoothness="C0", bounded_below=True, bounded_above=True, output_range=(0.0, 1.0),
+    f0=0.5, df0=1.0 / 6.0,
+))
+class Hardsigmoid(Activation):
+    """Hard sigmoid (Howard et al., 2019), ``relu6(x + 3) / 6``."""
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(x + 3.0, 0.0, 6.0) / 6.0
+
+
+@register_activation(ActivationInfo(
+    name="hardswish", formula="x * relu6(x + 3) / 6", latex=r"x \frac{\min(\max(0, x + 3), 6)}{6}",
+    paper=Paper("Searching for MobileNetV3", "1905.02244", 2019), aliases=("hard_swish",),
+    smoothness="C0", bounded_below=True, output_range=(-0.375, INF), f0=0.0, df0=0.5,
+))
+class Hardswish(Activation):
+    """Hard swish (Howard et al., 2019), ``x * relu6(x + 3) / 6``; minimum -0.375 at x = -1.5."""
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.clamp(x + 3.0, 0.0, 6.0) / 6.0
+
+
+# ---------------------------------------------------------------------------------- exponential units
+@register_activation(ActivationInfo(
+    name="elu", formula="x if x > 0 else alpha * (exp(x) - 1)", latex=r"x > 0 ? x : \alpha (e^x - 1)",
+    paper=Paper("Fast and Accurate Deep Network Learning by Exponential Linear Units (ELUs)", "1511.07289", 2015),
+    params=(ParamSpec("alpha", 1.0, trainable=False),), monotonic=True, smoothness="C1",
+    bounded_below=True, output_range=(-1.0, INF), f0=0.0, df0=1.0,
+    notes="C1 only for alpha = 1 (the default); other alphas make it C0.",
+))
+class ELU(Float32Compute):
+    """Exponential linear unit (Clevert et al., 2015): ``x`` for ``x > 0``, ``alpha (e^x - 1)`` otherwise.
+
+    Args:
+        alpha: negative saturation value (fixed buffer), default 1.
+        **kw: see :class:`Activation`.
+    """
+
+    def __init__(self, *, alpha: float = 1.0, **kw) -> None:
+        super().__init__(**kw)
+        self.add_param("alpha", alpha, trainable=False)
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        # expm1 of the clamped input: the unused branch must not overflow (inf * 0 = NaN in backward)
+        return torch.where(x > 0, x, self.param("alpha", x) * torch.expm1(torch.clamp(x, max=0.0)))
+
+
+@register_activation(ActivationInfo(
+    name="celu", formula="max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
+    latex=r"\max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))",
+    paper=Paper("Continuously Differentiable Exponential Linear Units", "1704.07483", 2017),
+    params=(ParamSpec("alpha", 1.0, trainable=False),), monotonic=True, smoothness="C1",
+    bounded_below=True, output_range=(-1.0, INF), f0=0.0, df0=1.0,
+))
+class CELU(Float32Compute):
+    """Continuously differentiable ELU (Barron, 2017): ``x`` for ``x > 0``, ``alpha (e^{x/alpha} - 1)`` otherwise.
+
+    Args:
+        alpha: negative saturation value (fixed buffer, > 0), default 1.
+        **kw: see :class:`Activation`.
+    """
+
+    def __init__(self, *, alpha: float = 1.0, **kw) -> None:
+        if not alpha > 0:
+            raise ValueError(f"CELU needs alpha > 0 (it divides by alpha), got {alpha}")
+        super().__init__(**kw)
+        self.add_param("alpha", alpha, trainable=False)
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.param("alpha", x)
+        return torch.where(x > 0, x, a * torch.expm1(torch.clamp(x, max=0.0) / a))
+
+
+@register_activation(ActivationInfo(
+    name="selu", formula="scale * (x if x > 0 else alpha * (exp(x) - 1))",
+    latex=r"\lambda (x > 0 ? x : \alpha (e^x - 1))",
+    paper=Paper("Self-Normalizing Neural Networks", "1706.02515", 2017),
+    monotonic=True, smoothness="C0", bounded_below=True, output_range=(-SELU_SCALE * SELU_ALPHA, INF),
+    f0=0.0, df0=None, notes=f"alpha = {SELU_ALPHA:.10f}, scale = {SELU_SCALE:.10f} (fixed constants).",
+))
+class SELU(Float32Compute):
+    """Scaled ELU (Klambauer et al., 2017) with the self-normalising constants alpha ~ 1.6733, scale ~ 1.0507."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return SELU_SCALE * torch.where(x > 0, x, SELU_ALPHA * torch.expm1(torch.clamp(x, max=0.0)))
+
+
+# ---------------------------------------------------------------------------------- smooth gates
+@register_activation(ActivationInfo(
+    name="gelu", formula="x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))", latex=r"x \Phi(x)",
+    paper=_GELU, aliases=("gelu_erf",), bounded_below=True, output_range=(GELU_MIN, INF), f0=0.0, df0=0.5,
+))
+class GELU(Float32Compute):
+    """Gaussian error linear unit (Hendrycks & Gimpel, 2016), exact form ``x Phi(x)`` with erf."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return F.gelu(x)
+
+
+@register_activation(ActivationInfo(
+    name="gelu_tanh", formula="0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
+    latex=r"\tfrac12 x \left(1 + \tanh\left(\sqrt{2/\pi}(x + 0.044715 x^3)\right)\right)",
+    paper=_GELU, bounded_below=True, output_range=(GELU_TANH_MIN, INF), f0=0.0, df0=0.5,
+))
+class GELUTanh(Float32Compute):
+    """The tanh approximation of GELU (Hendrycks & Gimpel, 2016); computed in float32 for half inputs
+    because ``x^3`` overflows float16 for ``|x| > 40``."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return F.gelu(x, approximate="tanh")
+
+
+@register_activation(ActivationInfo(
+    name="silu", formula="x * sigmoid(x)", latex=r"x \sigma(x)", paper=_SILU, aliases=("swish1",),
+    bounded_below=True, output_range=(SILU_MIN, INF), f0=0.0, df0=0.5,
+))
+class SiLU(Float32Compute):
+    """Sigmoid linear unit ``x sigmoid(x)`` (Elfwing et al. 2017; "Swish-1" in Ramachandran et al. 2017)."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return F.silu(x)
+
+
+@register_activation(ActivationInfo(
+    name="swish", formula="x * sigmoid(beta * x)", latex=r"x \sigma(\beta x)", paper=_SILU,
+    params=(ParamSpec("beta", 1.0),), bounded_below=True, output_range=(SILU_MIN, INF), f0=0.0, df0=0.5,
+    category="dubey", warm_start={"silu": {"beta": 1.0}},
+    notes="beta initialised to 1 (= SiLU at init). The Dubey et al. benchmark code initialises beta = 0.25; "
+    "pass beta=0.25 to reproduce it. beta is unconstrained (beta = 0 gives x/2).",
+))
+class Swish(Float32Compute):
+    r"""Swish with a trainable beta (Ramachandran et al., 2017): ``x * sigmoid(beta x)``.
+
+    Our default ``beta = 1`` makes it equal SiLU at initialisation. The Dubey et al. benchmark code
+    (shivram1987/ActivationFunctions) initialises beta to 0.25; ``Swish(beta=0.25)`` reproduces it.
+    The minimum at default parameters is ``SILU_MIN / beta``.
+
+    Args:
+        beta: initial beta (unconstrained).
+        trainable: make beta an ``nn.Parameter`` (else a fixed buffer).
+        **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
+    """
+
+    def __init__(self, *, beta: float = 1.0, trainable: bool = True, **kw) -> None:
+        super().__init__(**kw)
+        self.add_param("beta", beta, trainable=trainable)
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(self.param("beta", x) * x)
+
+
+@register_activation(ActivationInfo(
+    name="mish", formula="x * tanh(softplus(x))", latex=r"x \tanh(\ln(1 + e^x))",
+    paper=Paper("Mish: A Self Regularized Non-Monotonic Activation Function", "1908.08681", 2019),
+    bounded_below=True, output_range=(MISH_MIN, INF), f0=0.0, df0=0.6,
+))
+class Mish(Float32Compute):
+    """Mish (Misra, 2019), ``x tanh(softplus(x))``; f'(0) = tanh(ln 2) = 0.6."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return F.mish(x)
+
+
+@register_activation(ActivationInfo(
+    name="softplus", formula="log(1 + exp(beta x)) / beta", latex=r"\frac{1}{\beta}\ln(1 + e^{\beta x})",
+    paper=Paper("Incorporating Second-Order Functional Knowledge for Better Option Pricing", "", 2000),
+    params=(ParamSpec("beta", 1.0, trainable=False),), monotonic=True, bounded_below=True,
+    output_range=(0.0, INF), f0=math.log(2.0), df0=0.5,
+    notes="For beta*x > threshold (20) it returns x, as torch does (the switch changes the value by < 3e-9/beta).",
+))
+class Softplus(Float32Compute):
+    """Softplus (Dugas et al., 2000), ``log(1 + exp(beta x)) / beta``, linear above ``beta x > threshold``.
+
+    Args:
+        beta: sharpness (fixed buffer, > 0), default 1.
+        threshold: above ``beta * x > threshold`` the function returns ``x`` (numerical stability).
+        **kw: see :class:`Activation`.
+    """
+
+    def __init__(self, *, beta: float = 1.0, threshold: float = 20.0, **kw) -> None:
+        if not beta > 0:
+            raise ValueError(f"Softplus needs beta > 0 (it divides by beta), got {beta}")
+        super().__init__(**kw)
+        self.add_param("beta", beta, trainable=False)
+        self.threshold = float(threshold)
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.param("beta", x)
+        return F.softplus(b * x, threshold=self.threshold) / b
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, threshold={self.threshold:g}"
+
+
+@register_activation(ActivationInfo(
+    name="softsign", formula="x / (1 + |x|)", latex=r"\frac{x}{1 + |x|}", monotonic=True, smoothness="C1",
+    bounded_below=True, bounded_above=True, output_range=(-1.0, 1.0), f0=0.0, df0=1.0,
+    paper=Paper("Quadratic Features and Deep Architectures for Chunking", "", 2009),
+))
+class Softsign(Activation):
+    """Softsign ``x / (1 + |x|)`` (C1: its second derivative jumps at 0)."""
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return x / (1.0 + x.abs())
+
+
+@register_activation(ActivationInfo(
+    name="tanh", formula="tanh(x)", latex=r"\tanh(x)", monotonic=True, bounded_below=True,
+    bounded_above=True, output_range=(-1.0, 1.0), f0=0.0, df0=1.0,
+))
+class Tanh(Float32Compute):
+    """Hyperbolic tangent."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x)
+
+
+@register_activation(ActivationInfo(
+    name="sigmoid", formula="1 / (1 + exp(-x))", latex=r"\sigma(x) = \frac{1}{1 + e^{-x}}",
+    aliases=("logistic",), monotonic=True, bounded_below=True, bounded_above=True, output_range=(0.0, 1.0),
+    f0=0.5, df0=0.25,
+))
+class Sigmoid(Float32Compute):
+    """Logistic sigmoid ``1 / (1 + e^{-x})``."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(x)
