@@ -3,6 +3,6 @@
 from ._registry import MODELS, ModelInfo, create_model, list_models, model_info, register_model
 
 # Family modules (each registers its builders).  [model-families]
-from . import cnn1d, lenet, mlp, pynada, simple_cnn, single_neuron  # noqa: E402,F401  (models-cnn)
+from . import cnn1d, lenet, mlp, pynada, resnet, resnet_cifar, simple_cnn, single_neuron, wrn  # noqa: E402,F401  (models-cnn)
 
 __all__ = ["MODELS", "ModelInfo", "create_model", "list_models", "model_info", "register_model"]
