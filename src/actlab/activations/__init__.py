@@ -14,7 +14,7 @@ from ._registry import (
 from ._resolve import ActSite, PerLayer, build_act, per_layer
 
 # Modules that register activations (import order = nothing depends on it).
-from . import classic, pvlu  # noqa: E402,F401  [zoo-modules]
+from . import classic, dubey, pvlu  # noqa: E402,F401  [zoo-modules]
 
 __all__ = [
     "Activation",
