@@ -1,10 +1,11 @@
 """Datasets as tensors (:func:`load_dataset` -> :class:`TensorData`) and batched transforms."""
 
-from . import embedded  # noqa: F401  (registers the embedded datasets)
+from . import cifar, embedded, idx, imagefolder, svhn  # noqa: F401  (register the datasets)
 from ._registry import (
     DATASETS,
     DatasetError,
     DatasetInfo,
+    DatasetNotFoundError,
     TensorData,
     channel_stats,
     dataset_info,
@@ -18,6 +19,7 @@ __all__ = [
     "DATASETS",
     "DatasetError",
     "DatasetInfo",
+    "DatasetNotFoundError",
     "TensorData",
     "channel_stats",
     "dataset_info",

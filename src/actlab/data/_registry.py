@@ -22,6 +22,7 @@ __all__ = [
     "TensorData",
     "DatasetInfo",
     "DatasetError",
+    "DatasetNotFoundError",
     "DATASETS",
     "register_dataset",
     "load_dataset",
@@ -37,6 +38,10 @@ class DatasetError(ValueError):
 
     Subclasses ``ValueError`` so that callers (and the CLI) treat it as a bad input.
     """
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """A dataset file or folder does not exist; the message says where it was looked for."""
 
 
 @dataclass(frozen=True, eq=False)
