@@ -17,6 +17,7 @@ from .activations import (
 from .models import create_model, list_models, register_model
 
 # [api-models]
+from .surgery import SwapReport, param_groups, swap_activations
 # [api-data]
 from .data import TensorData, list_datasets, load_dataset
 # [api-train]
@@ -41,6 +42,9 @@ __all__ = [
     "register_activation",
     "register_model",
     # [all-models]
+    "SwapReport",
+    "param_groups",
+    "swap_activations",
     # [all-data]
     "TensorData",
     "list_datasets",

@@ -1,0 +1,264 @@
+"""Where the activations of a model are: activation modules, traced activation calls, channel counts."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Any, Callable, Union
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+
+from ..activations import Activation
+from ..activations._registry import ACTIVATIONS, canonical_activation_name
+from ..registry import normalize_name
+
+__all__ = ["UntraceableError", "is_activation_module"]
+
+# registry function). A module whose values differ (LeakyReLU(0.2)) has no base name for warm start.
+_NN_BASES: dict[type, tuple[str, dict[str, Any]]] = {
+    nn.ReLU: ("relu", {}),
+    nn.ReLU6: ("relu6", {}),
+    nn.LeakyReLU: ("leaky_relu", {"negative_slope": 0.01}),
+    nn.ELU: ("elu", {"alpha": 1.0}),
+    nn.CELU: ("celu", {"alpha": 1.0}),
+    nn.SELU: ("selu", {}),
+    nn.GELU: ("gelu", {"approximate": "none"}),
+    nn.SiLU: ("silu", {}),
+    nn.Mish: ("mish", {}),
+    nn.Softplus: ("softplus", {"beta": 1.0, "threshold": 20.0}),
+    nn.Tanh: ("tanh", {}),
+    nn.Sigmoid: ("sigmoid", {}),
+    nn.Hardtanh: ("hardtanh", {"min_val": -1.0, "max_val": 1.0}),
+    nn.Hardsigmoid: ("hardsigmoid", {}),
+    nn.Hardswish: ("hardswish", {}),
+    nn.Softsign: ("softsign", {}),
+}
+_NN_ACTIVATIONS: tuple[type, ...] = (*_NN_BASES, nn.PReLU)
+
+# functional call -> (equivalent module class, names of its positional arguments after the input)
+_FUNCTIONS: dict[Callable, tuple[type, tuple[str, ...]]] = {
+    F.relu: (nn.ReLU, ("inplace",)), torch.relu: (nn.ReLU, ()), torch.relu_: (nn.ReLU, ()),
+    F.relu_: (nn.ReLU, ()), F.relu6: (nn.ReLU6, ("inplace",)),
+    F.leaky_relu: (nn.LeakyReLU, ("negative_slope", "inplace")),
+    F.elu: (nn.ELU, ("alpha", "inplace")), F.celu: (nn.CELU, ("alpha", "inplace")),
+    F.selu: (nn.SELU, ("inplace",)), torch.selu: (nn.SELU, ()),
+    F.gelu: (nn.GELU, ("approximate",)), F.silu: (nn.SiLU, ("inplace",)), F.mish: (nn.Mish, ("inplace",)),
+    F.softplus: (nn.Softplus, ("beta", "threshold")),
+    torch.tanh: (nn.Tanh, ()), F.tanh: (nn.Tanh, ()), torch.sigmoid: (nn.Sigmoid, ()), F.sigmoid: (nn.Sigmoid, ()),
+    F.hardtanh: (nn.Hardtanh, ("min_val", "max_val", "inplace")),
+    F.hardsigmoid: (nn.Hardsigmoid, ("inplace",)), F.hardswish: (nn.Hardswish, ("inplace",)),
+    F.softsign: (nn.Softsign, ()),
+}
+_INPLACE_FUNCTIONS = (torch.relu_, F.relu_)
+_METHODS: dict[str, type] = {
+    "relu": nn.ReLU, "relu_": nn.ReLU, "tanh": nn.Tanh, "tanh_": nn.Tanh, "sigmoid": nn.Sigmoid, "sigmoid_": nn.Sigmoid,
+}
+
+Where = Union[None, str, type, tuple, Callable[[str, nn.Module], bool]]
+class UntraceableError(ValueError):
+    """``torch.fx`` cannot trace the model, so functional activation calls cannot be swapped."""
+
+
+# ---------------------------------------------------------------------------------- classification
+def _registered_classes() -> tuple[type, ...]:
+    return tuple({ACTIVATIONS.get(n) for n in ACTIVATIONS})
+
+
+def is_activation_module(m: nn.Module) -> bool:
+    """Whether ``m`` is an activation: a ``torch.nn`` activation, an actlab one, or a registered class."""
+    return isinstance(m, (Activation, *_NN_ACTIVATIONS, *_registered_classes()))
+
+
+def base_name(m: nn.Module) -> str | None:
+    """Registry name of the fixed function ``m`` computes, or ``None`` (PReLU, LeakyReLU(0.2), PVLU...)."""
+    for klass in type(m).__mro__:
+        if klass in _NN_BASES:
+            name, values = _NN_BASES[klass]
+            return name if all(getattr(m, k) == v for k, v in values.items()) else None
+    info = getattr(m, "info", None)
+    if isinstance(m, Activation) and info is not None and not list(m.parameters()) and not m._param_order:
+        return info.name
+    return None
+
+
+def same_name(a: str, b: str) -> bool:
+    def canon(n: str) -> str:
+        try:
+            return canonical_activation_name(n)
+        except ValueError:
+            return normalize_name(n)
+
+    return canon(a) == canon(b)
+
+
+def out_channels(m: nn.Module) -> tuple[int, int] | None:
+    """(channels, channel_dim) of the output of a conv / linear / norm layer, else ``None``."""
+    if isinstance(m, nn.modules.conv._ConvNd):
+        return m.out_channels, 1
+    if isinstance(m, nn.Linear):
+        return m.out_features, -1
+    if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)):
+        return m.num_features, 1
+    if isinstance(m, nn.GroupNorm):
+        return m.num_channels, 1
+    if isinstance(m, nn.LayerNorm):
+        return int(m.normalized_shape[-1]), -1
+    return None
+
+
+def selector(where: Where) -> Callable[[str, nn.Module], bool]:
+    if where is None:
+        return lambda name, m: True
+    if isinstance(where, str):
+        return lambda name, m: fnmatch.fnmatchcase(name, where)
+    if isinstance(where, type) or (isinstance(where, tuple) and all(isinstance(t, type) for t in where)):
+        return lambda name, m: isinstance(m, where)
+    if callable(where):
+        return lambda name, m: bool(where(name, m))
+    raise ValueError(
+        f"where must be None, a module class (or tuple of classes), a glob over site names such as "
+        f"'layer1.*', or a predicate fn(name, module) -> bool; got {where!r}"
+    )
+
+
+# ---------------------------------------------------------------------------------- tracing
+class _ActTracer(fx.Tracer):
+    """Keeps activation modules as leaves and remembers the module being traced when tracing fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed_at: tuple[str, str] | None = None
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return is_activation_module(m) or super().is_leaf_module(m, qualname)
+
+    def call_module(self, m: nn.Module, forward: Callable, args: tuple, kwargs: dict) -> Any:
+        try:
+            return super().call_module(m, forward, args, kwargs)
+        except Exception:
+            if self.failed_at is None:
+                self.failed_at = (self.path_of_module(m), type(m).__name__)
+            raise
+
+
+def trace(model: nn.Module) -> fx.GraphModule:
+    tracer = _ActTracer()
+    try:
+        graph = tracer.trace(model)
+    except Exception as e:  # fx raises many types (TraceError, TypeError, RuntimeError...)
+        path, kind = tracer.failed_at or ("", type(model).__name__)
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise UntraceableError(
+            f"torch.fx cannot trace {type(model).__name__} at module {path or '<root>'!r} ({kind}): "
+            f"{type(e).__name__}: {msg}. Functional activation calls (torch.relu, F.gelu, x.tanh()...) can "
+            "only be swapped in a traceable model; pass functional=False to swap activation modules only, "
+            "or make that forward traceable (no Python control flow on tensor values)."
+        ) from e
+    return fx.GraphModule(tracer.root, graph, type(model).__name__)
+
+
+def mode_independent(model: nn.Module) -> bool:
+    """Whether the traced graph is the same in train and eval mode (no ``if self.training:`` in forward)."""
+    modes = {m: m.training for m in model.modules()}
+    try:
+        codes = []
+        for mode in (True, False):
+            model.train(mode)
+            codes.append(trace(model).code)
+    finally:
+        for m, t in modes.items():
+            m.training = t
+    return codes[0] == codes[1]
+
+
+# ---------------------------------------------------------------------------------- sites
+@dataclass
+class Site:
+    name: str
+    kind: str
+    old: nn.Module
+    node: fx.Node | None = None
+    path: str = ""  # module path (module sites) or the scope of a call
+    repeat: int = 0  # k-th extra call of a shared module
+    inplace: bool = False
+
+
+def _call_equivalent(node: fx.Node) -> tuple[nn.Module, bool] | None:
+    """(equivalent torch.nn module, in-place?) for an activation call node, else ``None``."""
+    if node.op == "call_function" and node.target in _FUNCTIONS:
+        cls, argnames = _FUNCTIONS[node.target]
+        kwargs = dict(zip(argnames, node.args[1:]))
+        kwargs.update({k: v for k, v in node.kwargs.items() if k != "input"})
+        inplace = bool(kwargs.pop("inplace", False)) or node.target in _INPLACE_FUNCTIONS
+    elif node.op == "call_method" and node.target in _METHODS:
+        cls, kwargs = _METHODS[node.target], dict(node.kwargs)
+        inplace = node.target.endswith("_")
+        if len(node.args) > 1 or kwargs:
+            return None
+    else:
+        return None
+    if any(isinstance(v, fx.Node) for v in kwargs.values()):
+        raise ValueError(f"activation call {node.format_node()} has tensor-valued arguments; it cannot be swapped")
+    return cls(**kwargs), inplace
+
+
+def graph_sites(gm: fx.GraphModule) -> list[Site]:
+    modules = dict(gm.named_modules())
+    sites: list[Site] = []
+    uses: dict[str, int] = {}
+    for node in gm.graph.nodes:
+        if node.op == "call_module" and is_activation_module(modules[node.target]):
+            k = uses[node.target] = uses.get(node.target, -1) + 1
+            name = node.target + (f"[{k}]" if k else "")
+            sites.append(Site(name, "module", modules[node.target], node, node.target, repeat=k))
+            continue
+        eq = _call_equivalent(node)
+        if eq is None:
+            continue
+        stack = node.meta.get("nn_module_stack") or {}
+        scope = list(stack.values())[-1][0] if stack else ""
+        op = node.target if isinstance(node.target, str) else node.target.__name__
+        base = f"{scope}.{op}()" if scope else f"{op}()"
+        k = uses[base] = uses.get(base, -1) + 1
+        kind = "method" if node.op == "call_method" else "function"
+        sites.append(Site(base + (f"_{k}" if k else ""), kind, eq[0], node, scope, inplace=eq[1]))
+    return sites
+
+
+def module_sites(model: nn.Module) -> list[tuple[Site, tuple[int, int] | None]]:
+    """Activation modules in registration order, each with the channels of the layer before it."""
+    out, last = [], None
+    for name, m in model.named_modules():
+        if is_activation_module(m):
+            if name == "":
+                raise ValueError("the model itself is an activation; build the new activation directly instead")
+            out.append((Site(name, "module", m, path=name), last))
+        elif out_channels(m) is not None:
+            last = out_channels(m)
+    return out
+
+
+def graph_channels(node: fx.Node, modules: dict[str, nn.Module]) -> tuple[int, int] | None:
+    """(channels, channel_dim) of an activation call's input.
+
+    The channel dimension comes from the nearest conv / linear / norm layer upstream (1 after
+    conv and batch norm, -1 after linear and layer norm); the count from the propagated shape when
+    an example input was given, else from that layer.
+    """
+    x = node.args[0] if node.args else node.kwargs.get("input")
+    meta = x.meta.get("tensor_meta") if isinstance(x, fx.Node) else None
+    shape = tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
+    layer, arg = None, x
+    for _ in range(64):  # follow the first tensor argument upstream
+        if not isinstance(arg, fx.Node) or arg.op == "placeholder":
+            break
+        if arg.op == "call_module" and out_channels(modules[arg.target]) is not None:
+            layer = out_channels(modules[arg.target])
+            break
+        arg = next((a for a in arg.args if isinstance(a, fx.Node)), None)
+    if shape is not None and len(shape) >= 2:
+        dim = layer[1] if layer is not None else (1 if len(shape) > 2 else -1)
+        return int(shape[dim]), dim
+    return layer
