@@ -15,6 +15,8 @@ from ._resolve import ActSite, PerLayer, build_act, per_layer
 
 # Modules that register activations (import order = nothing depends on it).
 from . import classic, dubey, pvlu  # noqa: E402,F401  [zoo-modules]
+from . import ada, colu, fplus, hu_adaptive, laaf, logical, nish, oscillating  # noqa: E402,F401  [zoo-modules: seeds]
+from .laaf import laaf_global, slope_recovery  # noqa: E402  [zoo-modules: seeds]
 
 __all__ = [
     "Activation",
@@ -35,4 +37,6 @@ __all__ = [
     "list_activations",
     "per_layer",
     "register_activation",
+    "laaf_global",  # [zoo-modules: seeds]
+    "slope_recovery",  # [zoo-modules: seeds]
 ]
