@@ -3,6 +3,9 @@
 from ._registry import MODELS, ModelInfo, create_model, list_models, model_info, register_model
 
 # Family modules (each registers its builders).  [model-families]
-from . import cnn1d, lenet, mlp, pynada, resnet, resnet_cifar, simple_cnn, single_neuron, wrn  # noqa: E402,F401  (models-cnn)
+from . import (  # noqa: E402,F401  (models-cnn)
+    allcnn, cnn1d, damage_cnn, densenet, lenet, mlp, mobilenet, pynada, resnet, resnet_cifar, simple_cnn,
+    single_neuron, vgg, wrn,
+)
 
 __all__ = ["MODELS", "ModelInfo", "create_model", "list_models", "model_info", "register_model"]
