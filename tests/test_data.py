@@ -14,7 +14,7 @@ import actlab
 from actlab.data import DatasetError, TensorData, channel_stats, dataset_info, default_root, list_datasets, load_dataset
 from actlab.data import embedded
 
-ALL = ["cifar10", "cifar100", "digits", "fashion_mnist", "imagefolder", "mnist", "mnist1d", "mnist5k", "spirals", "svhn", "xor"]
+ALL = ["cifar10", "cifar100", "digits", "fashion_mnist", "hurricane_damage", "imagefolder", "mnist", "mnist1d", "mnist5k", "spirals", "svhn", "xor"]
 
 
 @pytest.fixture(scope="module")
