@@ -17,6 +17,7 @@ from .activations import (
 from .models import create_model, list_models, register_model
 
 # [api-models]
+from .models import ModelInfo, model_info  # models-cnn
 from .surgery import SwapReport, param_groups, swap_activations
 # [api-data]
 from .data import TensorData, list_datasets, load_dataset
@@ -42,6 +43,8 @@ __all__ = [
     "register_activation",
     "register_model",
     # [all-models]
+    "ModelInfo",
+    "model_info",
     "SwapReport",
     "param_groups",
     "swap_activations",
