@@ -1,0 +1,114 @@
+"""Optimizers and learning-rate schedules named in :class:`TrainConfig`.
+
+Schedules are per optimizer step (``LambdaLR`` factors multiplied onto each group's ``lr``):
+
+* ``constant``: 1.
+* ``multistep``: ``gamma ** (number of milestones <= t)`` (milestones in steps here).
+* ``cosine``: ``(1 + cos(pi t / T)) / 2``, reaching 0 at the end of the budget ``T``.
+* ``inverse_time``: ``1 / (1 + t / D)`` with ``D = decay_epochs * steps_per_epoch`` (Bras 2022: 20 epochs).
+* linear warm-up (any schedule): times ``min(1, (t + 1) / warmup_steps)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from .config import TrainConfig
+from .langevin import LangevinAdam, LangevinRMSprop, LangevinSGD, langevin_layer_groups
+
+__all__ = ["make_optimizer", "make_schedule", "schedule_factor", "activation_parameters", "param_groups_for"]
+
+
+def activation_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """Trainable parameters that belong to activation modules (instances of :class:`actlab.Activation`)."""
+    from ..activations import Activation
+
+    seen: set[int] = set()
+    out = []
+    for m in model.modules():
+        if isinstance(m, Activation):
+            for p in m.parameters():
+                if p.requires_grad and id(p) not in seen:
+                    seen.add(id(p))
+                    out.append(p)
+    return out
+
+
+def param_groups_for(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Param groups: network weights (``weight_decay``), activation parameters (``act_weight_decay``,
+    ``lr * act_lr_scale``); for Langevin optimizers each is split further into the noisy first
+    ``floor(langevin_rho * L)`` layers (``langevin=True``) and the rest (``langevin=False``)."""
+    act_ids = {id(p) for p in activation_parameters(model)}
+    params = [p for p in model.parameters() if p.requires_grad]
+    base = [
+        {"params": [p for p in params if id(p) not in act_ids], "weight_decay": cfg.weight_decay, "lr": cfg.lr},
+        {"params": [p for p in params if id(p) in act_ids], "weight_decay": cfg.act_weight_decay,
+         "lr": cfg.lr * cfg.act_lr_scale},
+    ]
+    if cfg.optimizer.startswith("langevin"):
+        noisy_ids = {id(p) for p in langevin_layer_groups(model, cfg.langevin_rho)[0]}
+        base = [
+            {**g, "params": [p for p in g["params"] if (id(p) in noisy_ids) == flag], "langevin": flag}
+            for g in base
+            for flag in (True, False)
+        ]
+    return [g for g in base if g["params"]]
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, seed: int | None = None) -> torch.optim.Optimizer:
+    """The optimizer ``cfg.optimizer`` over :func:`param_groups_for` ``(model, cfg)``.
+
+    ``sgd``/``nesterov`` use ``cfg.momentum``; ``adamw`` has decoupled decay; the Langevin ones
+    take ``sigma = cfg.langevin_sigma``, decaying over ``decay_epochs * steps_per_epoch`` steps when
+    ``cfg.langevin_decay``, with noise drawn from generators seeded by ``seed``.
+    """
+    groups = param_groups_for(model, cfg)
+    name = cfg.optimizer
+    if name in ("sgd", "nesterov"):
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=name == "nesterov")
+    if name == "adam":
+        return torch.optim.Adam(groups, lr=cfg.lr)
+    if name == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg.lr)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(groups, lr=cfg.lr, momentum=cfg.momentum)
+    decay = cfg.decay_epochs * steps_per_epoch if cfg.langevin_decay else None
+    kw = dict(lr=cfg.lr, sigma=cfg.langevin_sigma, sigma_decay_steps=decay, seed=seed)
+    if name == "langevin_sgd":
+        return LangevinSGD(groups, momentum=cfg.momentum, **kw)
+    if name == "langevin_adam":
+        return LangevinAdam(groups, **kw)
+    if name == "langevin_rmsprop":
+        return LangevinRMSprop(groups, **kw)
+    raise ValueError(f"unknown optimizer {name!r}")  # TrainConfig validates; kept for direct callers
+
+
+def schedule_factor(cfg: TrainConfig, t: int, total_steps: int, steps_per_epoch: int) -> float:
+    """The learning-rate factor at step ``t`` (0-based) of a ``total_steps`` budget."""
+    if cfg.schedule == "constant":
+        f = 1.0
+    elif cfg.schedule == "multistep":
+        scale = steps_per_epoch if cfg.steps is None else 1
+        f = cfg.gamma ** sum(t >= m * scale for m in cfg.milestones)
+    elif cfg.schedule == "cosine":
+        f = 0.5 * (1.0 + math.cos(math.pi * min(t, total_steps) / total_steps))
+    elif cfg.schedule == "inverse_time":
+        f = 1.0 / (1.0 + t / (cfg.decay_epochs * steps_per_epoch))
+    else:
+        raise ValueError(f"unknown schedule {cfg.schedule!r}")
+    if cfg.warmup_steps:
+        f *= min(1.0, (t + 1) / cfg.warmup_steps)
+    return f
+
+
+def make_schedule(
+    opt: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """A per-step ``LambdaLR`` applying :func:`schedule_factor`."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda t: schedule_factor(cfg, t, total_steps, steps_per_epoch)
+    )

@@ -1,0 +1,140 @@
+"""``RunResult``: what one training run reports, JSON-safe."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+__all__ = ["RunResult", "EvalMetrics"]
+
+
+@dataclass(frozen=True)
+class EvalMetrics:
+    """Metrics of one model on one split.
+
+    Args:
+        acc: top-1 accuracy. loss: mean loss (cross-entropy, or BCE for one-output models).
+        recall / f1: per-class recall and F1 (0 for a class with no samples and no predictions).
+        macro_f1: mean of ``f1``. balanced_acc: mean of ``recall`` (mean per-class accuracy).
+        n: number of samples.
+    """
+
+    acc: float
+    loss: float
+    recall: tuple[float, ...]
+    f1: tuple[float, ...]
+    n: int
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(self.f1) / len(self.f1) if self.f1 else float("nan")
+
+    @property
+    def balanced_acc(self) -> float:
+        return sum(self.recall) / len(self.recall) if self.recall else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"acc": _f(self.acc), "loss": _f(self.loss), "recall": [_f(v) for v in self.recall],
+                "f1": [_f(v) for v in self.f1], "n": self.n}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "EvalMetrics":
+        return cls(acc=_u(d["acc"]), loss=_u(d["loss"]), recall=tuple(map(_u, d["recall"])),
+                   f1=tuple(map(_u, d["f1"])), n=int(d["n"]))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of :func:`actlab.train_one`.
+
+    ``test`` is the *final* model's test metrics (never the best test accuracy over epochs).
+    When the config has a validation split, ``best_val`` holds the validation metrics of the
+    best-validation checkpoint and ``test_at_best_val`` that checkpoint's test metrics.
+
+    Args:
+        config: ``TrainConfig.to_dict()`` of the run. config_hash: its ``config_hash()``.
+        test: final test metrics. best_val / test_at_best_val / best_val_epoch: see above.
+        curves: per evaluated epoch: ``epoch``, ``step``, ``generation``, ``lr``, ``train_loss``,
+            ``train_acc`` (running, over the epoch's batches, in train mode), ``test_acc``,
+            ``val_acc`` (when a validation split exists).
+        act_params: per evaluated epoch, ``{"<module>.<param>": value}`` for every activation
+            parameter (per-channel parameters as their mean, key suffixed ``[mean]``).
+        wall_time_s: whole run, data loading included. time_per_epoch_s: training + evaluation
+            time divided by the epochs run (fractional for step budgets).
+        peak_memory_bytes / memory_kind: ``"cuda_max_allocated"`` (``torch.cuda.max_memory_allocated``
+            during the run) or ``"cpu_maxrss_delta"`` (growth of the process's peak RSS during the
+            run: a lower bound, 0 when the run stays under an earlier peak).
+        diverged: a non-finite training loss stopped the run; ``diverged_step`` is the first
+            such optimizer step (0-based) and ``message`` says so.
+        steps / epochs: optimizer steps taken, epochs (possibly fractional) run.
+        n_params: trainable parameter count. device: where it ran.
+    """
+
+    config: dict
+    config_hash: str
+    test: EvalMetrics
+    best_val: EvalMetrics | None = None
+    test_at_best_val: EvalMetrics | None = None
+    best_val_epoch: int | None = None
+    curves: dict = field(default_factory=dict)
+    act_params: list = field(default_factory=list)
+    wall_time_s: float = 0.0
+    time_per_epoch_s: float = 0.0
+    peak_memory_bytes: int = 0
+    memory_kind: str = ""
+    diverged: bool = False
+    diverged_step: int | None = None
+    message: str = ""
+    steps: int = 0
+    epochs: float = 0.0
+    n_params: int = 0
+    device: str = "cpu"
+
+    @property
+    def test_acc(self) -> float:
+        """Final test accuracy."""
+        return self.test.acc
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe (non-finite floats become the strings ``"nan"``, ``"inf"``, ``"-inf"``)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for k in ("test", "best_val", "test_at_best_val"):
+            out[k] = None if out[k] is None else out[k].to_dict()
+        out["curves"] = {k: [_f(v) for v in vs] for k, vs in self.curves.items()}
+        out["act_params"] = [{k: _f(v) for k, v in row.items()} for row in self.act_params]
+        for k in ("wall_time_s", "time_per_epoch_s", "epochs"):
+            out[k] = _f(out[k])
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "RunResult":
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"RunResult.from_dict: unknown keys {sorted(unknown)}; valid: {sorted(names)}")
+        kw = dict(d)
+        for k in ("test", "best_val", "test_at_best_val"):
+            if kw.get(k) is not None:
+                kw[k] = EvalMetrics.from_dict(kw[k])
+        kw["curves"] = {k: [_u(v) for v in vs] for k, vs in kw.get("curves", {}).items()}
+        kw["act_params"] = [{k: _u(v) for k, v in row.items()} for row in kw.get("act_params", [])]
+        for k in ("wall_time_s", "time_per_epoch_s", "epochs"):
+            if k in kw:
+                kw[k] = _u(kw[k])
+        return cls(**kw)
+
+
+def _f(v: Any) -> Any:
+    """Float to JSON: non-finite values as strings (JSON has no NaN)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return v
+
+
+def _u(v: Any) -> Any:
+    if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+        return float(v)
+    return v
