@@ -1,4 +1,5 @@
-"""Dataset registry, TensorData and the embedded datasets (digits, mnist5k, mnist1d, xor, spirals)."""
+"""Dataset registry, TensorData, the embedded datasets (digits, mnist5k, mnist1d, xor, spirals) and the
+batched transforms (crop+pad, flip, normalisation, Gaussian blur against scipy)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,27 @@ import random
 
 import numpy as np
 import pytest
+import scipy.ndimage
 import torch
+import torch.nn.functional as F
 
 import actlab
-from actlab.data import DatasetError, TensorData, channel_stats, dataset_info, default_root, list_datasets, load_dataset
+from actlab.data import (
+    Compose,
+    DatasetError,
+    GaussianBlur,
+    Normalize,
+    RandomCrop,
+    RandomHorizontalFlip,
+    TensorData,
+    channel_stats,
+    dataset_info,
+    default_root,
+    gaussian_kernel1d,
+    list_datasets,
+    load_dataset,
+    transform_dataset,
+)
 from actlab.data import embedded
 
 ALL = ["cifar10", "cifar100", "digits", "fashion_mnist", "hurricane_damage", "imagefolder", "mnist", "mnist1d", "mnist5k", "spirals", "svhn", "xor"]
@@ -171,3 +189,121 @@ def test_default_root_honours_env(monkeypatch, tmp_path):
     monkeypatch.delenv("ACTLAB_DATA")
     assert default_root().parts[-3:] == (".cache", "actlab", "data")
     assert issubclass(DatasetError, ValueError)
+
+
+# ---------------------------------------------------------------- transforms
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("mode, torch_mode", [("zeros", "constant"), ("reflect", "reflect"), ("replicate", "replicate")])
+def test_random_crop_takes_a_window_of_the_padded_image(mode, torch_mode):
+    x = torch.rand(64, 2, 5, 6)
+    p = 2
+    y = RandomCrop(padding=p, padding_mode=mode)(x, gen())
+    padded = F.pad(x, (p, p, p, p), mode=torch_mode)
+    offsets = set()
+    for i in range(len(x)):
+        hits = [
+            (oy, ox)
+            for oy in range(2 * p + 1)
+            for ox in range(2 * p + 1)
+            if torch.equal(padded[i, :, oy : oy + 5, ox : ox + 6], y[i])
+        ]
+        assert hits, f"sample {i} is not a window of its padded image"
+        offsets.add(hits[0])
+    assert len(offsets) > 10  # offsets vary per sample (25 possible)
+    assert torch.equal(RandomCrop(padding=p, padding_mode=mode)(x, gen()), y)  # same generator seed, same crops
+
+
+def test_random_crop_offsets_cover_the_range_uniformly():
+    x = torch.arange(9.0).view(1, 1, 3, 3).expand(1800, 1, 3, 3)
+    y = RandomCrop(size=1, padding=0)(x, gen(1))  # picks one of the 9 pixels
+    counts = torch.bincount(y.flatten().long(), minlength=9)
+    assert counts.min() > 140 and counts.max() < 260  # expected 200 each
+
+
+def test_random_crop_size_and_errors():
+    x = torch.rand(3, 1, 8, 8)
+    assert RandomCrop(size=(4, 6), padding=0)(x, gen()).shape == (3, 1, 4, 6)
+    assert torch.equal(RandomCrop(padding=0)(x, gen()), x)
+    with pytest.raises(ValueError, match="torch.Generator"):
+        RandomCrop()(x)
+    with pytest.raises(ValueError, match="larger than the padded"):
+        RandomCrop(size=20, padding=1)(x, gen())
+    with pytest.raises(ValueError, match="padding_mode"):
+        RandomCrop(padding_mode="circular")
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        RandomCrop()(torch.rand(3, 8), gen())
+
+
+@pytest.mark.parametrize("p, lo, hi", [(0.0, 0, 0), (1.0, 400, 400), (0.5, 160, 240), (0.25, 70, 130)])
+def test_flip_per_sample_with_probability_p(p, lo, hi):
+    x = torch.rand(400, 1, 2, 3)
+    y = RandomHorizontalFlip(p)(x, gen(2))
+    flipped = torch.tensor([torch.equal(y[i], x[i].flip(-1)) for i in range(len(x))])
+    kept = torch.tensor([torch.equal(y[i], x[i]) for i in range(len(x))])
+    assert bool((flipped | kept).all()) and lo <= int(flipped.sum()) <= hi
+
+
+def test_normalize_closed_form_and_dataset_stats():
+    x = torch.tensor([[[1.0, 3.0], [5.0, 7.0]]]).view(1, 2, 2)
+    y = Normalize((2.0, 6.0), (1.0, 0.5))(x)
+    assert y.tolist() == [[[-1.0, 1.0], [-2.0, 2.0]]]
+    tr = load_dataset("spirals")
+    z = Normalize(tr.mean, tr.std)(tr.x).double()
+    torch.testing.assert_close(z.mean(0), torch.zeros(2, dtype=torch.float64), atol=1e-6, rtol=0)
+    torch.testing.assert_close(z.std(0, correction=0), torch.ones(2, dtype=torch.float64), atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="3 channels"):
+        Normalize((0.0,) * 3, (1.0,) * 3)(tr.x)
+    with pytest.raises(ValueError, match="std must be > 0"):
+        Normalize((0.0,), (0.0,))
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 1.7])
+def test_gaussian_blur_equals_scipy(sigma):
+    x = torch.rand(2, 3, 11, 13, dtype=torch.float64)
+    ours = GaussianBlur(sigma)(x).numpy()
+    ref = scipy.ndimage.gaussian_filter(x.numpy(), (0, 0, sigma, sigma), mode="mirror", truncate=4.0)
+    np.testing.assert_allclose(ours, ref, atol=1e-12)
+
+
+def test_gaussian_blur_properties():
+    k = gaussian_kernel1d(1.0)
+    assert k.numel() == 9 and abs(float(k.sum()) - 1) < 1e-6 and torch.allclose(k, k.flip(0))
+    assert float(k[4] / k[5]) == pytest.approx(np.exp(0.5), rel=1e-5)
+    const = torch.full((1, 2, 6, 6), 0.3)
+    torch.testing.assert_close(GaussianBlur(1.0, padding_mode="replicate")(const), const)
+    x = torch.rand(2, 1, 8, 8)
+    assert torch.equal(GaussianBlur(0.0)(x), x)
+    assert float(GaussianBlur(1.0)(x).var()) < float(x.var())  # low-pass: less variance
+    with pytest.raises(ValueError, match="replicate"):
+        GaussianBlur(3.0)(torch.rand(1, 1, 8, 8))
+    with pytest.raises(ValueError, match=">= 0"):
+        GaussianBlur(-1.0)
+
+
+def test_compose_and_transform_dataset():
+    x = torch.rand(10, 1, 6, 6)
+    data = TensorData("t", "train", x, torch.zeros(10, dtype=torch.int64), 1, ("a",), (0.5,), (0.2,))
+    blurred = transform_dataset(data, GaussianBlur(1.0), batch_size=3)
+    torch.testing.assert_close(blurred.x, GaussianBlur(1.0)(x))
+    assert blurred.mean is None and torch.equal(blurred.y, data.y) and blurred.name == "t"
+    aug = Compose(RandomCrop(padding=1), RandomHorizontalFlip(), Normalize((0.5,), (0.2,)))
+    a, b = aug(x, gen(3)), aug(x, gen(3))
+    assert torch.equal(a, b) and not torch.equal(a, aug(x, gen(4)))
+    g = gen(3)
+    manual = Normalize((0.5,), (0.2,))(RandomHorizontalFlip()(RandomCrop(padding=1)(x, g), g))
+    assert torch.equal(a, manual)
+
+
+@pytest.mark.gpu
+def test_transforms_on_cuda_with_cpu_or_cuda_generator():
+    x = torch.rand(16, 3, 8, 8, device="cuda")
+    for g in (gen(0), torch.Generator(device="cuda").manual_seed(0)):
+        y = Compose(RandomCrop(padding=2, padding_mode="reflect"), RandomHorizontalFlip(), GaussianBlur(1.0))(x, g)
+        assert y.device.type == "cuda" and y.shape == x.shape
+    cpu = RandomCrop(padding=2)(x.cpu(), gen(5))
+    torch.testing.assert_close(RandomCrop(padding=2)(x, gen(5)).cpu(), cpu)

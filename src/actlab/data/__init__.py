@@ -14,8 +14,24 @@ from ._registry import (
     load_dataset,
     register_dataset,
 )
+from .transforms import (
+    Compose,
+    GaussianBlur,
+    Normalize,
+    RandomCrop,
+    RandomHorizontalFlip,
+    gaussian_kernel1d,
+    transform_dataset,
+)
 
 __all__ = [
+    "Compose",
+    "GaussianBlur",
+    "Normalize",
+    "RandomCrop",
+    "RandomHorizontalFlip",
+    "gaussian_kernel1d",
+    "transform_dataset",
     "DATASETS",
     "DatasetError",
     "DatasetInfo",
