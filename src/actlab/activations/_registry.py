@@ -117,18 +117,28 @@ def create_activation(name: str, **params: Any) -> nn.Module:
 
 
 def activation_arguments(cls: type[nn.Module]) -> list[str] | None:
-    """Keyword arguments a class accepts (``None`` when it accepts anything)."""
+    """Keyword arguments a class accepts (``None`` when it accepts anything).
+
+    Walks the ``__init__`` chain while it forwards ``**kw``; every :class:`Activation` subclass
+    also accepts the base arguments (``shape``, ``num_channels``, ``channel_dim``, ``impl``).
+    """
     valid: list[str] = []
+    open_ended = True
     for klass in cls.__mro__:
         if klass in (nn.Module, object) or "__init__" not in vars(klass):
             continue
         sig = inspect.signature(klass.__init__)
-        valid += [n for n, p in sig.parameters.items() if n != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and n not in valid]
+        valid += [
+            n for n, p in sig.parameters.items()
+            if n not in ("self", "kw") and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and n not in valid
+        ]
         if not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
-            return valid
-        if not issubclass(klass, Activation):
-            return None
-    return valid
+            open_ended = False
+            break
+    if issubclass(cls, Activation):
+        base = inspect.signature(Activation.__init__).parameters
+        return valid + [n for n in base if n != "self" and n not in valid]
+    return None if open_ended else valid
 
 
 def list_activations(pattern: str | None = None, trainable: bool | None = None) -> list[str]:

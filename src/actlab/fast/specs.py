@@ -1,0 +1,387 @@
+"""Analytic forward and backward formulas of the elementwise activations, for the fused kernels.
+
+Each entry mirrors the activation's eager formula (its numerically safe form) and gives its
+exact derivatives; ``tests/test_fast.py`` checks every one against autograd of the eager module
+(values, input gradients, parameter gradients). Backward functions return ``grad * df/dx``
+followed by ``grad * df/dp`` for each parameter (reduced to the parameter's shape by the kernel).
+
+Base formulas without parameters (``BASES``) are also used by the scaled activations (LAAF,
+Rowdy), whose derivative is the chain rule through the base.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .fused import FusedSpec
+
+__all__ = ["SPECS", "BASES", "sinc", "dsinc"]
+
+PI = math.pi
+T = torch.Tensor
+_TAYLOR = 0.1
+
+
+# ---------------------------------------------------------------------------- helpers
+def _near(u: T) -> tuple[T, T, T]:
+    near = u.abs() < _TAYLOR
+    return near, torch.where(near, torch.ones_like(u), u), torch.where(near, u, torch.zeros_like(u))
+
+
+def sinc(u: T) -> T:
+    """Unnormalised sin(u)/u with a Taylor branch at 0 (finite value and gradient)."""
+    near, far, nr = _near(u)
+    u2 = nr * nr
+    series = 1 - u2 / 6 * (1 - u2 / 20 * (1 - u2 / 42 * (1 - u2 / 72)))
+    return torch.where(near, series, torch.sin(far) / far)
+
+
+def dsinc(u: T) -> T:
+    """d/du sin(u)/u = (u cos u - sin u) / u^2, series -u/3 + u^3/30 - u^5/840 + u^7/45360 at 0."""
+    near, far, nr = _near(u)
+    u2 = nr * nr
+    series = nr * (-1 / 3 + u2 * (1 / 30 + u2 * (-1 / 840 + u2 / 45360)))
+    return torch.where(near, series, (far * torch.cos(far) - torch.sin(far)) / (far * far))
+
+
+def _step(x: T) -> T:
+    return (x > 0).to(x.dtype)
+
+
+# Parameter-free bases: name -> (f(z), f'(z)). Used directly and through LAAF / Rowdy.
+BASES: dict[str, tuple] = {
+    "identity": (lambda z: z, lambda z: torch.ones_like(z)),
+    "relu": (torch.relu, _step),
+    "tanh": (torch.tanh, lambda z: 1 - torch.tanh(z) ** 2),
+    "sigmoid": (torch.sigmoid, lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z))),
+    "sin": (torch.sin, torch.cos),
+    "cos": (torch.cos, lambda z: -torch.sin(z)),
+    "silu": (
+        lambda z: z * torch.sigmoid(z),
+        lambda z: torch.sigmoid(z) * (1 + z * (1 - torch.sigmoid(z))),
+    ),
+    "gelu": (
+        lambda z: 0.5 * z * (1 + torch.erf(z / math.sqrt(2))),
+        lambda z: 0.5 * (1 + torch.erf(z / math.sqrt(2))) + z * torch.exp(-0.5 * z * z) / math.sqrt(2 * PI),
+    ),
+    "gcu": (lambda z: z * torch.cos(z), lambda z: torch.cos(z) - z * torch.sin(z)),
+}
+
+
+def _base_spec(name: str) -> FusedSpec:
+    f, df = BASES[name]
+    return FusedSpec(name, (), f, lambda g, x: (g * df(x),))
+
+
+# ---------------------------------------------------------------------------- seed activations
+def _pvlu_f(x: T, a: T, b: T) -> T:
+    return torch.relu(x) + a * torch.sin(b * x)
+
+
+def _pvlu_b(g: T, x: T, a: T, b: T):
+    s, c = torch.sin(b * x), torch.cos(b * x)
+    return g * (_step(x) + a * b * c), g * s, g * a * x * c
+
+
+def _nish_f(x: T) -> T:
+    return torch.where(x > 0, x, x * torch.sigmoid(x) + 0.5 * torch.sin(x))
+
+
+def _nish_b(g: T, x: T):
+    s = torch.sigmoid(x)
+    return (g * torch.where(x > 0, torch.ones_like(x), s * (1 + x * (1 - s)) + 0.5 * torch.cos(x)),)
+
+
+def _fplus_f(x: T) -> T:
+    return x / (1 - torch.clamp(x, max=0))
+
+
+def _fplus_b(g: T, x: T):
+    d = 1 - torch.clamp(x, max=0)
+    return (g / (d * d),)
+
+
+def _pfplus_f(x: T, lam: T, mu: T) -> T:
+    return lam * x / (1 - mu * torch.clamp(x, max=0))
+
+
+def _pfplus_b(g: T, x: T, lam: T, mu: T):
+    n = torch.clamp(x, max=0)
+    d = 1 - mu * n
+    return g * lam / (d * d), g * x / d, g * lam * x * n / (d * d)
+
+
+def _ssu_f(x: T) -> T:
+    return PI * sinc(x - PI)
+
+
+def _ssu_b(g: T, x: T):
+    return (g * PI * dsinc(x - PI),)
+
+
+def _dsu_f(x: T) -> T:
+    return 0.5 * PI * (sinc(x - PI) - sinc(x + PI))
+
+
+def _dsu_b(g: T, x: T):
+    return (g * 0.5 * PI * (dsinc(x - PI) - dsinc(x + PI)),)
+
+
+def _sig(x: T) -> T:
+    return torch.sigmoid(x)
+
+
+def _swish_b(g: T, x: T, b: T):
+    s = _sig(b * x)
+    ds = s * (1 - s)
+    return g * (s + b * x * ds), g * x * x * ds
+
+
+def _lisht_b(g: T, x: T):
+    t = torch.tanh(x)
+    return (g * (t + x * (1 - t * t)),)
+
+
+def _srs_parts(x: T, a: T, b: T, eps: float):
+    """SRS in the eager module's overflow-free form: x >= 0 directly, x < 0 scaled by e^{x/b}."""
+    xp, xn = torch.clamp(x, min=0.0), torch.clamp(x, max=0.0)
+    ep = torch.exp(-xp / b)  # E on the positive side, in (0, 1]
+    dp = xp / a + ep + eps
+    en = torch.exp(xn / b)  # e^{x/b} on the negative side, in (0, 1]
+    u = xn * en
+    dn = u / a + 1.0 + eps * en  # D * e^{x/b}
+    return xp, xn, ep, dp, en, u, dn
+
+
+def _srs_f(x: T, a: T, b: T, eps: float) -> T:
+    xp, xn, ep, dp, en, u, dn = _srs_parts(x, a, b, eps)
+    return torch.where(x >= 0, xp / dp, u / dn)
+
+
+def _srs_b(g: T, x: T, a: T, b: T, eps: float):
+    xp, xn, ep, dp, en, u, dn = _srs_parts(x, a, b, eps)
+    pos = x >= 0
+    f = torch.where(pos, xp / dp, u / dn)
+    # df/dx = (D - x D') / D^2 with D' = 1/a - E/b; on x < 0 both scaled by e^{2x/b}
+    dx_pos = (dp - xp * (1 / a - ep / b)) / (dp * dp)
+    dx_neg = (dn * en - u * en / a + u / b) / (dn * dn)
+    # df/da = (f/a)^2 ; df/db = -x^2 E / (b D)^2  (= -x^2 e^{x/b} / (b D~)^2 on x < 0)
+    db_pos = -(xp * xp) * ep / (b * b * dp * dp)
+    db_neg = -(xn * xn) * en / (b * b * dn * dn)
+    return (
+        g * torch.where(pos, dx_pos, dx_neg),
+        g * (f / a) ** 2,
+        g * torch.where(pos, db_pos, db_neg),
+    )
+
+
+def _pdelu_parts(x: T, t: float, p: float):
+    base = torch.clamp(1.0 + (1.0 - t) * torch.clamp(x, max=0.0), min=0.0)
+    return base, torch.pow(base, p)
+
+
+def _pdelu_f(x: T, alpha: T, t: float, p: float) -> T:
+    _, bp = _pdelu_parts(x, t, p)
+    return torch.where(x > 0, x, alpha * (bp - 1.0))
+
+
+def _pdelu_b(g: T, x: T, alpha: T, t: float, p: float):
+    base, bp = _pdelu_parts(x, t, p)
+    live = base > 0
+    dneg = torch.where(live, alpha * p * torch.pow(base, p - 1.0) * (1.0 - t), torch.zeros_like(x))
+    pos = x > 0
+    return g * torch.where(pos, torch.ones_like(x), dneg), g * torch.where(pos, torch.zeros_like(x), bp - 1.0)
+
+
+def _ada_f(x: T, a: T, b: T) -> T:
+    r = torch.relu(x)
+    return r * torch.exp(b - a * r)
+
+
+def _ada_b(g: T, x: T, a: T, b: T):
+    r = torch.relu(x)
+    e = torch.exp(b - a * r)
+    return g * _step(x) * e * (1 - a * r), -g * r * r * e, g * r * e
+
+
+def _lada_f(x: T, a: T, b: T, leak: float) -> T:
+    return leak * torch.clamp(x, max=0) + _ada_f(x, a, b)
+
+
+def _lada_b(g: T, x: T, a: T, b: T, leak: float):
+    gx, ga, gb = _ada_b(g, x, a, b)
+    return gx + g * leak * (x <= 0).to(x.dtype), ga, gb
+
+
+_COLU_CLAMP = 30.0
+
+
+def _colu_parts(z: T):
+    t = torch.clamp(z, min=0.0, max=_COLU_CLAMP)
+    k = torch.exp(-t - torch.exp(t))
+    gpos = t * k
+    n = torch.clamp(z, max=0.0)
+    en = torch.exp(n)
+    s = torch.exp(n + en)
+    return t, k, gpos, n, en, s
+
+
+def _colu_f(z: T) -> T:
+    t, k, gpos, n, en, s = _colu_parts(z)
+    return torch.where(z > 0, z / (1 - gpos), n * s / (s - n))
+
+
+def _colu_b(g: T, z: T):
+    t, k, gpos, n, en, s = _colu_parts(z)
+    dg = torch.where(z <= _COLU_CLAMP, k * (1 - t - t * torch.exp(t)), torch.zeros_like(z))
+    one_g = 1 - gpos
+    dpos = (one_g + z * dg) / (one_g * one_g)
+    dneg = (s * s - n * n * s * (1 + en)) / ((s - n) * (s - n))
+    return (g * torch.where(z > 0, dpos, dneg),)
+
+
+def _abcd_b(act, dact):
+    def bwd(g: T, x: T, a: T, b: T, c: T, d: T):
+        z = a * x + c
+        dz = dact(z)
+        return g * b * a * dz, g * b * x * dz, g * act(z), g * b * dz, g
+    return bwd
+
+
+def _arelu_b(g: T, x: T, alpha: T):
+    neg = (x < 0).to(x.dtype)
+    return g * (_step(x) + alpha * neg), g * torch.clamp(x, max=0)
+
+
+def _armax_f(x: T, a: T, b: T, c: T, d: T) -> T:
+    return torch.maximum(a * x + c, b * x + d)
+
+
+def _armax_b(g: T, x: T, a: T, b: T, c: T, d: T):
+    first = (a * x + c >= b * x + d).to(x.dtype)
+    second = 1 - first
+    return g * (a * first + b * second), g * x * first, g * x * second, g * first, g * second
+
+
+_BASES_TANH = BASES["tanh"]
+_BASES_SIG = BASES["sigmoid"]
+
+SPECS: dict[str, FusedSpec] = {
+    "swish": FusedSpec("swish", ("beta",), lambda x, b: x * _sig(b * x), _swish_b),
+    "softsign": FusedSpec(
+        "softsign", (), lambda x: x / (1 + x.abs()), lambda g, x: (g / (1 + x.abs()) ** 2,)
+    ),
+    "elliott": FusedSpec(
+        "elliott", (), lambda x: 0.5 * x / (1 + x.abs()) + 0.5, lambda g, x: (0.5 * g / (1 + x.abs()) ** 2,)
+    ),
+    "lisht": FusedSpec("lisht", (), lambda x: x * torch.tanh(x), _lisht_b),
+    "srs": FusedSpec("srs", ("alpha", "beta"), _srs_f, _srs_b, consts=("eps",)),
+    "pdelu": FusedSpec("pdelu", ("alpha",), _pdelu_f, _pdelu_b, consts=("t", "exponent")),
+    "ada": FusedSpec("ada", ("alpha", "beta"), _ada_f, _ada_b),
+    "leaky_ada": FusedSpec("leaky_ada", ("alpha", "beta"), _lada_f, _lada_b, consts=("leak",)),
+    "colu": FusedSpec("colu", (), _colu_f, _colu_b),
+    "adaptive_sigmoid": FusedSpec(
+        "adaptive_sigmoid", tuple("abcd"), lambda x, a, b, c, d: b * _sig(a * x + c) + d, _abcd_b(*_BASES_SIG)
+    ),
+    "adaptive_tanh": FusedSpec(
+        "adaptive_tanh", tuple("abcd"), lambda x, a, b, c, d: b * torch.tanh(a * x + c) + d, _abcd_b(*_BASES_TANH)
+    ),
+    "adaptive_relu": FusedSpec(
+        "adaptive_relu", ("alpha",), lambda x, al: torch.relu(x) + al * torch.clamp(x, max=0), _arelu_b
+    ),
+    "adaptive_relu_max": FusedSpec("adaptive_relu_max", tuple("abcd"), _armax_f, _armax_b),
+    "pvlu": FusedSpec("pvlu", ("alpha", "beta"), _pvlu_f, _pvlu_b),
+    "gcu": _base_spec("gcu"),
+    "squ": FusedSpec("squ", (), lambda x: x * x + x, lambda g, x: (g * (2 * x + 1),)),
+    "ncu": FusedSpec("ncu", (), lambda x: x - x * x * x, lambda g, x: (g * (1 - 3 * x * x),)),
+    "ssu": FusedSpec("ssu", (), _ssu_f, _ssu_b),
+    "dsu": FusedSpec("dsu", (), _dsu_f, _dsu_b),
+    "nish": FusedSpec("nish", (), _nish_f, _nish_b),
+    "fplus": FusedSpec("fplus", (), _fplus_f, _fplus_b),
+    "pfplus": FusedSpec("pfplus", ("lam", "mu"), _pfplus_f, _pfplus_b),
+}
+
+
+# ---------------------------------------------------------------------------- families with variants
+def laaf_spec(base: str) -> FusedSpec:
+    """LAAF ``base(n a x)``: d/dx = n a base'(z), d/da = n x base'(z)."""
+    f, df = BASES[base]
+
+    def fwd(x: T, a: T, n: float) -> T:
+        return f(n * a * x)
+
+    def bwd(g: T, x: T, a: T, n: float):
+        d = g * df(n * a * x)
+        return d * n * a, d * n * x
+
+    return FusedSpec(f"laaf_{base}", ("a",), fwd, bwd, consts=("n",))
+
+
+def rowdy_spec(base: str, k: int) -> FusedSpec:
+    """Rowdy ``base(n a x) + sum_j n c_j sin(j n f_j x)``; params a, c1, f1, ..., ck, fk."""
+    f, df = BASES[base]
+
+    def fwd(x: T, a: T, *rest) -> T:
+        *cf, n = rest
+        out = f(n * a * x)
+        for j in range(k):
+            out = out + n * cf[2 * j] * torch.sin((j + 1) * n * cf[2 * j + 1] * x)
+        return out
+
+    def bwd(g: T, x: T, a: T, *rest):
+        *cf, n = rest
+        d = g * df(n * a * x)
+        gx, grads = d * n * a, []
+        for j in range(k):
+            c, fr = cf[2 * j], cf[2 * j + 1]
+            w = (j + 1) * n
+            arg = w * fr * x
+            cos_ = torch.cos(arg)
+            gx = gx + g * n * c * cos_ * w * fr
+            grads += [g * n * torch.sin(arg), g * n * c * cos_ * w * x]
+        return (gx, d * n * x, *grads)
+
+    params = ("a",) + tuple(p for j in range(1, k + 1) for p in (f"c{j}", f"f{j}"))
+    return FusedSpec(f"rowdy_{base}_{k}", params, fwd, bwd, consts=("n",))
+
+
+def pau_spec(m: int, n: int, form: str) -> FusedSpec:
+    """PAU ``P(x) / (1 + q(x))``; params a_0..a_m then b_1..b_n (see the PAU module)."""
+
+    def parts(x: T, coef):
+        a, b = coef[: m + 1], coef[m + 1 :]
+        p, dp = a[m], torch.zeros_like(x)
+        for k in range(m - 1, -1, -1):  # Horner for P and P'
+            dp = dp * x + p
+            p = p * x + a[k]
+        if form == "abs_sum":
+            r, dr = b[n - 1], torch.zeros_like(x)
+            for k in range(n - 2, -1, -1):
+                dr = dr * x + r
+                r = r * x + b[k]
+            dr, r = dr * x + r, r * x  # R(x) = x * (b_1 + b_2 x + ...)
+            sgn = torch.sign(r)
+            q, dq = r.abs(), sgn * dr
+            dq_db = [sgn * x ** (k + 1) for k in range(n)]
+        else:
+            ax, sx = x.abs(), torch.sign(x)
+            q = sum(b[k].abs() * ax ** (k + 1) for k in range(n))
+            dq = sum(b[k].abs() * (k + 1) * ax**k * sx for k in range(n))
+            dq_db = [torch.sign(b[k]) * ax ** (k + 1) for k in range(n)]
+        return p, dp, 1.0 + q, dq, dq_db
+
+    def fwd(x: T, *coef) -> T:
+        p, _, den, _, _ = parts(x, coef)
+        return p / den
+
+    def bwd(g: T, x: T, *coef):
+        p, dp, den, dq, dq_db = parts(x, coef)
+        gx = g * (dp / den - p * dq / (den * den))
+        ga = [g * x**k / den for k in range(m + 1)]
+        gb = [-g * p * d / (den * den) for d in dq_db]
+        return (gx, *ga, *gb)
+
+    params = tuple(f"a{k}" for k in range(m + 1)) + tuple(f"b{k}" for k in range(1, n + 1))
+    return FusedSpec(f"pau_{m}_{n}_{form}", params, fwd, bwd)
