@@ -78,9 +78,13 @@ def base_name(m: nn.Module) -> str | None:
             name, values = _NN_BASES[klass]
             return name if all(getattr(m, k) == v for k, v in values.items()) else None
     info = getattr(m, "info", None)
-    if isinstance(m, Activation) and info is not None and not list(m.parameters()) and not m._param_order:
-        return info.name
-    return None
+    if not isinstance(m, Activation) or info is None:
+        return None
+    inits = {p.name: p.init for p in info.params}
+    for name, value in m.param_values().items():  # only at its documented values is it "the" function
+        if name not in inits or not torch.allclose(value.detach().double(), torch.tensor(inits[name]).double()):
+            return None
+    return info.name
 
 
 def same_name(a: str, b: str) -> bool:
@@ -250,14 +254,20 @@ def graph_channels(node: fx.Node, modules: dict[str, nn.Module]) -> tuple[int, i
     x = node.args[0] if node.args else node.kwargs.get("input")
     meta = x.meta.get("tensor_meta") if isinstance(x, fx.Node) else None
     shape = tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
-    layer, arg = None, x
-    for _ in range(64):  # follow the first tensor argument upstream
-        if not isinstance(arg, fx.Node) or arg.op == "placeholder":
+    layer, frontier, seen = None, [x], set()
+    for _ in range(64):  # breadth-first upstream: the nearest layer wins (residual adds see the branch)
+        nxt = []
+        for arg in frontier:
+            if not isinstance(arg, fx.Node) or arg in seen or arg.op == "placeholder":
+                continue
+            seen.add(arg)
+            if arg.op == "call_module" and out_channels(modules[arg.target]) is not None:
+                layer = out_channels(modules[arg.target])
+                break
+            nxt += [a for a in (*arg.args, *arg.kwargs.values()) if isinstance(a, fx.Node)]
+        if layer is not None or not nxt:
             break
-        if arg.op == "call_module" and out_channels(modules[arg.target]) is not None:
-            layer = out_channels(modules[arg.target])
-            break
-        arg = next((a for a in arg.args if isinstance(a, fx.Node)), None)
+        frontier = nxt
     if shape is not None and len(shape) >= 2:
         dim = layer[1] if layer is not None else (1 if len(shape) > 2 else -1)
         return int(shape[dim]), dim

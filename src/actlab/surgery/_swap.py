@@ -87,13 +87,13 @@ def _warm_start(new: nn.Module, old: nn.Module, site: str) -> None:
             f"site {site!r}: warm_start=True needs the old activation to be a fixed registered function, but "
             f"{old!r} is not (it is trainable or has non-default parameters); use warm_start=False"
         )
-    new_base = base_name(new)
-    if new_base is not None and same_name(new_base, base):
-        return  # the same fixed function: nothing to initialize
     info = getattr(new, "info", None)
     table = info.warm_start if isinstance(new, Activation) and info is not None else {}
     values = next((v for k, v in table.items() if same_name(k, base)), None)
     if values is None:
+        new_base = base_name(new)
+        if new_base is not None and same_name(new_base, base):
+            return  # the same fixed function: nothing to initialize
         raise ValueError(
             f"site {site!r}: no parameter values make {type(new).__name__} equal {base!r} (its warm starts: "
             f"{sorted(table) or 'none'}); choose an activation whose ActivationInfo.warm_start lists {base!r} "
