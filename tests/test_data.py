@@ -32,7 +32,10 @@ from actlab.data import (
 )
 from actlab.data import embedded
 
-ALL = ["cifar10", "cifar100", "digits", "fashion_mnist", "hurricane_damage", "imagefolder", "mnist", "mnist1d", "mnist5k", "spirals", "svhn", "xor"]
+ALL = [
+    "cifar10", "cifar100", "digits", "fashion_mnist", "hurricane_damage", "imagefolder",
+    "mnist", "mnist1d", "mnist5k", "spirals", "svhn", "xor",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

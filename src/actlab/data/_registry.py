@@ -132,7 +132,8 @@ def register_dataset(
     """Decorator registering ``loader(root, split, **kw) -> TensorData`` under ``name``."""
 
     def deco(fn: Callable[..., TensorData]) -> Callable[..., TensorData]:
-        DATASETS.add(name, DatasetInfo(name, fn, None if splits is None else tuple(splits), on_disk, description), aliases=aliases)
+        info = DatasetInfo(name, fn, None if splits is None else tuple(splits), on_disk, description)
+        DATASETS.add(name, info, aliases=aliases)
         return fn
 
     return deco

@@ -81,7 +81,10 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 @register_dataset("digits", splits=("train", "test"), on_disk=False, description="scikit-learn 8x8 digits, 1438/359")
 def load_digits(root: None, split: str) -> TensorData:
-    """scikit-learn's bundled 8x8 handwritten digits: x ``(1, 8, 8)`` in [0, 1], stratified 80/20 split per class (1438/359, seed 0)."""
+    """scikit-learn's bundled 8x8 handwritten digits: x ``(1, 8, 8)`` in [0, 1].
+
+    Split: stratified 80/20 per class (1438/359), fixed seed 0.
+    """
     x, y = _digits_arrays()
     train_idx, test_idx = stratified_split(y, 0.2, SPLIT_SEED)
     return _from_arrays("digits", split, x, y, train_idx, test_idx, DIGIT_CLASSES)

@@ -78,18 +78,24 @@ def load_image_folder(
     classes = tuple(classes) if classes is not None else tuple(found)
     extra = sorted(set(found) - set(classes))
     if extra or not classes:
-        raise DatasetError(f"{name}: class folders {extra or found} in {folder} do not match classes={list(classes)}; expected layout: {layout}")
+        raise DatasetError(
+            f"{name}: class folders {extra or found} in {folder} do not match classes={list(classes)}; "
+            f"expected layout: {layout}"
+        )
     hw = (size, size) if isinstance(size, int) else (tuple(size) if size is not None else None)
     images, labels = [], []
     for label, cls in enumerate(classes):
-        files = sorted(p for p in (folder / cls).glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if (folder / cls).is_dir() else []
+        cls_dir = folder / cls
+        files = sorted(p for p in cls_dir.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if cls_dir.is_dir() else []
         images += [_read_image(p, mode, hw) for p in files]
         labels += [label] * len(files)
     if not images:
         raise DatasetError(f"{name}: no .jpg/.jpeg/.png images under {folder}; expected layout: {layout}")
     shapes = {a.shape for a in images}
     if len(shapes) > 1:
-        raise DatasetError(f"{name}: images in {folder} have different sizes {sorted(shapes)[:4]}; pass size=(H, W) to resize them")
+        raise DatasetError(
+            f"{name}: images in {folder} have different sizes {sorted(shapes)[:4]}; pass size=(H, W) to resize them"
+        )
     x = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
     return TensorData(name, split, x, torch.tensor(labels, dtype=torch.int64), len(classes), classes)
 

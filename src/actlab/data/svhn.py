@@ -34,7 +34,9 @@ def load_svhn(root: Path, split: str) -> TensorData:
         raise DatasetError(f"svhn: {path} lacks the 'X' and 'y' arrays (has {sorted(k for k in mat if not k.startswith('__'))})")
     X, y = np.asarray(mat["X"]), np.asarray(mat["y"]).reshape(-1).astype(np.int64)
     if X.dtype != np.uint8 or X.ndim != 4 or X.shape[:3] != (32, 32, 3) or X.shape[3] != len(y):
-        raise DatasetError(f"svhn: {path} has X {X.dtype}{X.shape} and {len(y)} labels; expected uint8 (32, 32, 3, N) and N labels")
+        raise DatasetError(
+            f"svhn: {path} has X {X.dtype}{X.shape} and {len(y)} labels; expected uint8 (32, 32, 3, N) and N labels"
+        )
     if y.size and (y.min() < 1 or y.max() > 10):
         raise DatasetError(f"svhn: {path} has labels outside 1..10 (10 stands for the digit 0)")
     x = torch.from_numpy(np.ascontiguousarray(X.transpose(3, 2, 0, 1)).astype(np.float32) / 255.0)
