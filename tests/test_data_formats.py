@@ -239,5 +239,7 @@ def test_hurricane_layout_and_split_names(tmp_path):
         assert d.name == "hurricane_damage" and d.split == split and d.classes == ("damage", "no_damage")
         assert d.y.bincount(minlength=2).tolist() == list(counts[folder])
     assert load_dataset("hurricane_damage", root=tmp_path, split="train", size=4).input_shape == (3, 4, 4)
+    with pytest.raises(DatasetNotFoundError, match=r"validation_another not found.*\{damage, no_damage\}"):
+        load_dataset("hurricane_damage", root=tmp_path / "elsewhere", split="val")
     with pytest.raises(ValueError, match="no split 'validation'"):
         load_dataset("hurricane_damage", root=tmp_path, split="validation")

@@ -55,6 +55,7 @@ def load_image_folder(
     classes: Sequence[str] | None = None,
     size: int | tuple[int, int] | None = None,
     mode: str = "RGB",
+    layout: str | None = None,
 ) -> TensorData:
     """Reads ``<root>/<split>/<class>/*.{jpg,jpeg,png}`` (suffix case-insensitive), files in sorted order.
 
@@ -66,8 +67,9 @@ def load_image_folder(
             (pass it when a split may lack a class, so labels agree across splits).
         size: resize every image to ``size`` (int: square) with bilinear filtering.
         mode: PIL mode, ``"RGB"`` or ``"L"`` (grey).
+        layout: the expected layout quoted in error messages (default: the generic one).
     """
-    layout = f"{root}/<split>/<class>/<image>.jpg|.jpeg|.png"
+    layout = layout or f"{root}/<split>/<class>/<image>.jpg|.jpeg|.png"
     folder = root / split
     if not folder.is_dir():
         have = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
@@ -124,5 +126,8 @@ def load_hurricane(root: Path, split: str, size: int | tuple[int, int] | None = 
     ``test`` is the balanced test set (1000 + 1000), ``test_another`` the unbalanced one
     (8000 + 1000; report per-class recall/F1 there). Default root ``<default_root()>/hurricane_damage``.
     """
-    data = load_image_folder(root, HURRICANE_SPLITS[split], name="hurricane_damage", classes=("damage", "no_damage"), size=size)
+    layout = f"{root}/{{train_another, validation_another, test, test_another}}/{{damage, no_damage}}/<lon>_<lat>.jpeg"
+    data = load_image_folder(
+        root, HURRICANE_SPLITS[split], name="hurricane_damage", classes=("damage", "no_damage"), size=size, layout=layout
+    )
     return dataclasses.replace(data, split=split)
