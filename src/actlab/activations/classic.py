@@ -124,8 +124,11 @@ class LeakyReLU(Activation):
     notes="Scalar slope by default (torch's default); shape='channel' gives one slope per channel as in "
     "He et al.",
 ))
-class PReLU(Activation):
+class PReLU(Float32Compute):
     """Parametric ReLU (He et al., 2015): ``x`` for ``x >= 0``, ``alpha * x`` otherwise, alpha trainable.
+
+    Half-precision inputs are computed in float32 so that alpha's gradient (a sum over the whole
+    input) does not overflow float16.
 
     Args:
         alpha: initial negative slope, default 0.25 (the paper's initialisation).
@@ -137,7 +140,7 @@ class PReLU(Activation):
         super().__init__(**kw)
         self.add_param("alpha", alpha, trainable=trainable)
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
         return torch.where(x >= 0, x, self.param("alpha", x) * x)
 
 
