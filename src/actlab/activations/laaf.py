@@ -67,7 +67,7 @@ class _Scaled(Activation):
 
     def __init__(
         self, base: str, n: float, a: float | None, trainable: bool,
-        base_params: Mapping[str, Any] | None, mode: str | None, kw: dict[str, Any],
+        base_params: Mapping[str, Any] | None, mode: str | None, **kw: Any,
     ) -> None:
         cls = type(self).__name__
         super().__init__(**_shape_from_mode(mode, kw, cls))
@@ -128,7 +128,7 @@ class LAAF(_Scaled):
         self, base: str = "tanh", n: float = _N0, a: float | None = None, mode: str | None = None,
         trainable: bool = True, base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:
-        super().__init__(base, n, a, trainable, base_params, mode, kw)
+        super().__init__(base, n, a, trainable, base_params, mode, **kw)
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
         return self._scaled_base(x)
@@ -232,7 +232,7 @@ class Rowdy(_Scaled):
         c: float = 0.0, f: float | None = None, mode: str | None = None, trainable: bool = True,
         base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:
-        super().__init__(base, n, a, trainable, base_params, mode, kw)
+        super().__init__(base, n, a, trainable, base_params, mode, **kw)
         if int(num_sines) != num_sines or num_sines < 0:
             raise ValueError(f"Rowdy: num_sines (K - 1) must be an integer >= 0, got {num_sines!r}")
         self.num_sines = int(num_sines)

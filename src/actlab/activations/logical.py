@@ -237,6 +237,14 @@ class XnorAIL(LogicalActivation):
         return _xnor_ail(z, d)
 
 
+class _Normalised(LogicalActivation):
+    """Holds the N(0, 1) normalising constants for this k (computed once, at construction)."""
+
+    def __init__(self, k: int = 2, **kw) -> None:
+        super().__init__(k=k, **kw)
+        self.and_mean, self.and_std, self.xnor_std = nail_constants(self.k)
+
+
 _AND_MEAN2, _AND_STD2, _XNOR_STD2 = -0.6810370721753108, 0.9722877400310959, 0.6028102749890869
 _NAIL_NOTE = "k=2 constants are the authors' analytic ones; other k are computed by quadrature (nail_constants)."
 
@@ -244,30 +252,28 @@ _NAIL_NOTE = "k=2 constants are the authors' analytic ones; other k are computed
 @register_activation(_info(
     "and_nail", "(AND_AIL(x) - mu_k) / sigma_k   (k=2: (AND_AIL + 0.6810370722) / 0.9722877400)",
     r"\frac{\mathrm{AND_{AIL}}(x) - \mu_k}{\sigma_k}", -_AND_MEAN2 / _AND_STD2, None, True, False, _NAIL_NOTE))
-class AndNAIL(LogicalActivation):
+class AndNAIL(_Normalised):
     """Normalised AND_AIL: mean 0, std 1 for i.i.d. N(0, 1) inputs (constants from :func:`nail_constants`)."""
 
     def _reduce(self, z, d):
-        mean, std, _ = nail_constants(self.k)
-        return (_and_ail(z, d) - mean) / std
+        return (_and_ail(z, d) - self.and_mean) / self.and_std
 
 
 @register_activation(_info(
     "or_nail", "(OR_AIL(x) + mu_k) / sigma_k   (k=2: (OR_AIL - 0.6810370722) / 0.9722877400)",
     r"\frac{\mathrm{OR_{AIL}}(x) + \mu_k}{\sigma_k}", _AND_MEAN2 / _AND_STD2, None, True, False, _NAIL_NOTE))
-class OrNAIL(LogicalActivation):
+class OrNAIL(_Normalised):
     """Normalised OR_AIL: mean 0, std 1 for i.i.d. N(0, 1) inputs (constants from :func:`nail_constants`)."""
 
     def _reduce(self, z, d):
-        mean, std, _ = nail_constants(self.k)
-        return (-_and_ail(-z, d) + mean) / std
+        return (-_and_ail(-z, d) + self.and_mean) / self.and_std
 
 
 @register_activation(_info(
     "xnor_nail", "XNOR_AIL(x) / s_k   (k=2: XNOR_AIL / 0.6028102750)",
     r"\mathrm{XNOR_{AIL}}(x) / s_k", 0.0, None, False, False, _NAIL_NOTE))
-class XnorNAIL(LogicalActivation):
+class XnorNAIL(_Normalised):
     """Normalised XNOR_AIL: std 1 for i.i.d. N(0, 1) inputs (constant from :func:`nail_constants`)."""
 
     def _reduce(self, z, d):
-        return _xnor_ail(z, d) / nail_constants(self.k)[2]
+        return _xnor_ail(z, d) / self.xnor_std
