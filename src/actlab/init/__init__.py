@@ -1,5 +1,22 @@
 """Weight initialization: classic schemes and AutoInit (data-free, activation-aware)."""
 
+from .autoinit import autoinit
+from .moments import Moments, activation_moments, clear_moment_cache
+from .report import InitReport, LayerRecord, measure_init
 from .schemes import SCHEMES, WEIGHTED_LAYERS, fan_in, init_model, kaiming_, lecun_
 
-__all__ = ["SCHEMES", "WEIGHTED_LAYERS", "fan_in", "init_model", "kaiming_", "lecun_"]
+__all__ = [
+    "InitReport",
+    "LayerRecord",
+    "Moments",
+    "SCHEMES",
+    "WEIGHTED_LAYERS",
+    "activation_moments",
+    "autoinit",
+    "clear_moment_cache",
+    "fan_in",
+    "init_model",
+    "kaiming_",
+    "lecun_",
+    "measure_init",
+]

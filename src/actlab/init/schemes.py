@@ -82,6 +82,7 @@ SCHEMES: dict[str, Callable[..., Any]] = {
     "default": _default,
     "kaiming": _kaiming,
     "lecun": _lecun,
+    "autoinit": _autoinit,
 }
 
 
@@ -113,6 +114,8 @@ def init_model(model: nn.Module, scheme: str, example_input: torch.Tensor | None
         close = difflib.get_close_matches(str(scheme), list(SCHEMES), n=2, cutoff=0.4)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(f"unknown init scheme {scheme!r}{hint} (valid: {', '.join(SCHEMES)})")
+    if scheme == "autoinit":
+        return _autoinit(model, example_input, **kw)
     if scheme != "default":
         unknown = set(kw) - {"generator"}
         if unknown:

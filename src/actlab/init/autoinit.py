@@ -1,0 +1,367 @@
+r"""AutoInit for PyTorch (Bingham & Miikkulainen, "AutoInit: Analytic Signal-Preserving Weight
+Initialization for Neural Networks", AAAI 2023, arXiv 2109.08958).
+
+The model's data flow is followed from the input, carrying the (mean, variance) of every tensor
+through the rules of :mod:`actlab.init.propagate`; each weighted layer (Linear, Conv1d/2d/3d) met
+on the way is re-initialized so that its output -- the pre-activation -- has mean 0 and variance
+``target_var``:
+
+.. math:: W \sim N\!\left(0,\ \frac{\sigma^2_{target}}{fan_{in}\,\rho\,(v + \mu^2)}\right),\quad b = 0,
+
+where ``(mu, v)`` are the predicted moments of the layer's input and ``rho`` the zero-padding
+coverage of a conv window (1 for Linear). After ReLU this is He's ``2/fan_in``, after the identity
+LeCun's ``1/fan_in``. Biases are zeroed (AutoInit assumes zero biases; PyTorch's default ones are not).
+
+Traversal: ``torch.fx`` symbolic tracing (activations and torch.nn layers are leaves), evaluated
+node by node on a seeded ``N(input_mean, input_var)`` batch so shapes are known and every layer is
+re-initialized before its output is used downstream. Where tracing fails (data-dependent control
+flow, e.g. stochastic depth), forward hooks on leaf modules are used instead, in execution order.
+Limits of the hook mode: functional operations between modules (residual ``+``, ``torch.cat``,
+``view``...) are invisible, so the input moments of a module fed by such an operation are
+*measured* on the sample batch rather than predicted (method ``autoinit-measured`` in the
+report); modules called more than once are initialized on their first call.
+
+Unsupported modules raise ``ValueError`` naming them and listing the supported kinds, unless
+``fallback="lsuv"``: then the output of the unsupported module is measured on the batch and the
+weighted layers fed by it are initialized by LSUV (Mishkin & Matas, arXiv 1511.06422): drawn with
+the measured ``E[x^2]``, then rescaled until their output variance on the batch equals the target
+(method ``lsuv`` in the report).
+
+All passes run in training mode (BatchNorm uses batch statistics, dropout is active) under a forked
+RNG seeded with ``seed``; BatchNorm running statistics and modes are restored afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+
+from . import propagate as P
+from .propagate import Stat
+from .report import InitReport, LayerRecord, kind_of, measure_layers, preserved_state, resolve_shape, sample_batch
+from .schemes import fan_in, is_weighted
+
+__all__ = ["autoinit"]
+
+_PASS = {
+    "flatten", "view", "reshape", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "expand",
+    "expand_as", "repeat", "clone", "detach", "to", "float", "double", "half", "type_as", "t", "chunk",
+    "split", "getitem", "unbind", "narrow", "roll", "flip", "movedim", "swapaxes", "reshape_as",
+    "view_as", "unflatten", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "tensor_split",
+}  # fmt: skip
+_ADD = {"add", "add_", "iadd", "__add__", "__iadd__", "__radd__"}
+_SUB = {"sub", "sub_", "isub", "__sub__", "__isub__"}
+_MUL = {"mul", "mul_", "imul", "__mul__", "__imul__", "__rmul__"}
+_DIV = {"truediv", "div", "div_", "itruediv", "__truediv__"}
+_FUNC_ACTS = {
+    "relu", "relu_", "gelu", "silu", "tanh", "sigmoid", "elu", "selu", "celu", "leaky_relu", "softplus",
+    "mish", "relu6", "hardtanh", "hardswish", "hardsigmoid", "softsign", "logsigmoid",
+}  # fmt: skip
+_NORM_FNS = {"batch_norm", "layer_norm", "group_norm", "instance_norm"}
+_DROPOUT_FNS = {"dropout", "dropout1d", "dropout2d", "dropout3d"}
+
+
+def _name(target: Any) -> str:
+    return target if isinstance(target, str) else getattr(target, "__name__", str(target))
+
+
+def _is_tensors(v: Any) -> bool:
+    return isinstance(v, torch.Tensor) or (
+        isinstance(v, (tuple, list)) and len(v) > 0 and all(isinstance(t, torch.Tensor) for t in v)
+    )
+
+
+def _measured(t: torch.Tensor, flag: bool) -> Stat:
+    if isinstance(t, (tuple, list)):
+        t = torch.cat([x.reshape(-1) for x in t])
+    y = t.detach().double()
+    return Stat(float(y.mean()), float(y.var(unbiased=False)) if y.numel() > 1 else 0.0, measured=flag)
+
+
+class _FuncAct(nn.Module):
+    """A functional activation call ``fn(x, *args, **kw)`` as a module (so its moments are cached)."""
+
+    def __init__(self, fn: Any, args: tuple, kwargs: dict) -> None:
+        super().__init__()
+        self.fn, self.args, self.kw = fn, args, kwargs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (getattr(x, self.fn)(*self.args, **self.kw)) if isinstance(self.fn, str) else self.fn(x, *self.args, **self.kw)
+
+    def extra_repr(self) -> str:
+        return f"{_name(self.fn)}, {self.args!r}, {self.kw!r}"
+
+
+def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any, seed: int) -> Stat | None:
+    """Output moments of a functional op / tensor method; ``None`` when there is no rule."""
+    name = _name(target).removeprefix("__").removesuffix("__") if _name(target).startswith("__i") else _name(target)
+    tens = [(s, a) for s, a in zip(sargs, args) if isinstance(a, torch.Tensor)]
+    first = sargs[0] if sargs and isinstance(sargs[0], Stat) else None
+    nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    if name in _PASS or name == "flatten":
+        return first
+    if first is None:
+        if name in ("cat", "concat", "concatenate", "stack") and args and isinstance(args[0], (list, tuple)):
+            pass
+        else:
+            return None
+    if name in _ADD or name in _SUB:
+        stats = [s for s, _ in tens]
+        if len(stats) == 2 and all(isinstance(s, Stat) for s in stats):
+            b = stats[1] if "alpha" not in kwargs else P.scale(stats[1], float(kwargs["alpha"]))
+            return P.add(stats[0], b) if name in _ADD else P.sub(stats[0], b)
+        if len(stats) == 1 and len(nums) == 1 and isinstance(stats[0], Stat):
+            return P.shift(stats[0], nums[0] if name in _ADD else -nums[0])
+        return None
+    if name in _MUL:
+        stats = [s for s, _ in tens]
+        if len(stats) == 2 and all(isinstance(s, Stat) for s in stats):
+            return P.mul(*stats)
+        if len(stats) == 1 and len(nums) == 1:
+            return P.scale(stats[0], nums[0])
+        return None
+    if name in _DIV and len(tens) == 1 and len(nums) == 1 and isinstance(args[0], torch.Tensor):
+        return P.scale(first, 1.0 / nums[0])
+    if name in ("neg",):
+        return P.scale(first, -1.0)
+    if name in ("cat", "concat", "concatenate", "stack"):
+        seq = args[0]
+        sstats = sargs[0]
+        if not isinstance(sstats, (list, tuple)) or not all(isinstance(s, Stat) for s in sstats):
+            return None
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+        sizes = [t.shape[dim] if name != "stack" else 1 for t in seq]
+        return P.concat(list(sstats), sizes)
+    x = args[0] if args else None
+    if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
+        return None
+    if name in _FUNC_ACTS:
+        return P.activation(_FuncAct(target, tuple(args[1:]), dict(kwargs)), first, seed)
+    if name in _NORM_FNS:
+        return Stat(0.0, 1.0)
+    if name in _DROPOUT_FNS:
+        p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
+        training = kwargs.get("training", args[2] if len(args) > 2 else True)
+        return P.dropout(first, float(p)) if training else first
+    ratio = max(1, round(x.numel() / max(out.numel(), 1)))
+    if name in ("mean", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"):
+        return P.avg_pool(first, ratio)
+    if name in ("amax", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"):
+        return P.max_pool(first, ratio, seed)
+    if name == "sum":
+        return Stat(first.mean * ratio, first.var * ratio, measured=first.measured)
+    if name in ("avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool2d", "max_pool3d"):
+        k = kwargs.get("kernel_size", args[1] if len(args) > 1 else None)
+        k = math.prod(k) if isinstance(k, (tuple, list)) else int(k) ** (x.dim() - 2)
+        return P.avg_pool(first, k) if name.startswith("avg") else P.max_pool(first, k, seed)
+    return None
+
+
+class _Run:
+    """State shared by the fx and hook traversals: re-initializes weighted layers, records them."""
+
+    def __init__(self, model: nn.Module, target_var: float, fallback: str | None, seed: int, generator: torch.Generator | None) -> None:
+        self.names = {m: n for n, m in model.named_modules()}
+        self.target_var, self.fallback, self.seed, self.generator = target_var, fallback, seed, generator
+        self.records: dict[nn.Module, LayerRecord] = {}
+        self.notes: list[str] = []
+
+    def weighted(self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True) -> Stat:
+        rho, fi = P.conv_coverage(m, x.shape), fan_in(m)
+        if m in self.records:  # shared layer: keep the first call's weights
+            rec = self.records[m]
+            if self.names[m] + " is called more than once" not in self.notes:
+                self.notes.append(f"{self.names[m]} is called more than once; initialized for its first call")
+            return Stat(0.0, rec.weight_var * fi * rho * a.second)
+        method = "lsuv" if a.measured else ("autoinit" if input_known else "autoinit-measured")
+        if a.second <= 0 or not math.isfinite(a.second):
+            raise ValueError(
+                f"the input of {self.names[m]!r} has predicted E[x^2] = {a.second:g}; AutoInit cannot scale "
+                "weights for a constant-zero input (check the preceding layers and input_var)"
+            )
+        var_w = self.target_var / (fi * rho * a.second)
+        with torch.no_grad():
+            m.weight.normal_(0.0, math.sqrt(var_w), generator=self.generator)
+            if m.bias is not None:
+                m.bias.zero_()
+            if method == "lsuv":
+                for _ in range(3):
+                    v = float(m(x).double().var(unbiased=False))
+                    if v <= 0:
+                        break
+                    m.weight.mul_(math.sqrt(self.target_var / v))
+                var_w = float(m.weight.double().var(unbiased=False))
+        self.records[m] = LayerRecord(
+            self.names[m], kind_of(m), len(self.records), fi, var_w, a.second, 0.0, self.target_var, method=method
+        )
+        return Stat(0.0, self.target_var)
+
+    def unsupported(self, what: str, out: Any) -> Stat:
+        if self.fallback != "lsuv":
+            raise ValueError(
+                f"AutoInit has no rule for {what}. Supported: {P.SUPPORTED_KINDS}. Pass fallback='lsuv' "
+                "to initialize the weighted layers after it from moments measured on a seeded sample batch"
+            )
+        self.notes.append(f"no rule for {what}: its output moments were measured (lsuv downstream)")
+        return _measured(out, True)
+
+
+class _Tracer(fx.Tracer):
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return P.is_activation(m) or is_weighted(m) or super().is_leaf_module(m, qualname)
+
+
+class _Propagator(fx.Interpreter):
+    def __init__(self, gm: fx.GraphModule, run: _Run, input_stat: Stat) -> None:
+        super().__init__(gm)
+        self.run_, self.input_stat = run, input_stat
+        self.stats: dict[fx.Node, Any] = {}
+
+    def run_node(self, n: fx.Node) -> Any:
+        sargs = fx.node.map_arg(n.args, lambda a: self.stats.get(a))
+        if n.op == "call_module":
+            m = self.module.get_submodule(n.target)
+            if is_weighted(m):
+                x = self.env[n.args[0]]
+                self.stats[n] = self.run_.weighted(m, sargs[0], x)
+                return super().run_node(n)
+        out = super().run_node(n)
+        if n.op == "placeholder":
+            self.stats[n] = self.input_stat
+        elif n.op == "get_attr":
+            self.stats[n] = _measured(out, False) if isinstance(out, torch.Tensor) else None
+        elif n.op == "call_module":
+            m = self.module.get_submodule(n.target)
+            a = sargs[0] if sargs and isinstance(sargs[0], Stat) else None
+            s = P.module_rule(m, a, self.env[n.args[0]], out, self.run_.seed) if a is not None else None
+            if s is None and _is_tensors(out):
+                s = self.run_.unsupported(f"module {n.target!r} ({type(m).__name__})", out)
+            self.stats[n] = s
+        elif n.op in ("call_function", "call_method"):
+            args, kwargs = self.fetch_args_kwargs_from_env(n)
+            s = None
+            if _is_tensors(out):
+                if n.target is operator.getitem and isinstance(sargs[0], Stat):
+                    s = sargs[0]
+                else:
+                    s = function_rule(n.target, args, kwargs, sargs, out, self.run_.seed)
+                if s is None:
+                    s = self.run_.unsupported(f"operation {_name(n.target)!r} (node {n.name})", out)
+            self.stats[n] = s
+        return out
+
+
+def _hook_pass(model: nn.Module, batch: torch.Tensor, run: _Run, input_stat: Stat) -> None:
+    known: dict[int, tuple[torch.Tensor, Stat]] = {id(batch): (batch, input_stat)}
+    units = []
+
+    def walk(mod: nn.Module) -> None:
+        for child in mod.children():
+            kids = list(child.children())
+            if is_weighted(child) or P.is_activation(child) or not kids:
+                units.append(child)
+            else:
+                walk(child)
+
+    walk(model)
+    pending: dict[nn.Module, tuple[Stat, torch.Tensor]] = {}
+
+    def lookup(x: torch.Tensor) -> tuple[Stat, bool]:
+        hit = known.get(id(x))
+        if hit is not None and hit[0] is x:
+            return hit[1], True
+        return _measured(x, False), False
+
+    def pre(m: nn.Module, args: tuple) -> None:
+        x = next((a for a in args if isinstance(a, torch.Tensor)), None)
+        if x is None:
+            return
+        a, ok = lookup(x)
+        pending[m] = (a, x)
+        if is_weighted(m):
+            pending[m] = (run.weighted(m, a, x, input_known=ok), x)
+
+    def post(m: nn.Module, args: tuple, out: Any) -> None:
+        if m not in pending or not isinstance(out, torch.Tensor):
+            return
+        a, x = pending.pop(m)
+        s = a if is_weighted(m) else P.module_rule(m, a, x, out, run.seed)
+        if s is None:
+            s = run.unsupported(f"module {run.names[m]!r} ({type(m).__name__})", out)
+        known[id(out)] = (out, s)
+
+    handles = [u.register_forward_pre_hook(pre) for u in units] + [u.register_forward_hook(post) for u in units]
+    try:
+        model(batch)
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def autoinit(
+    model: nn.Module,
+    example_input: torch.Tensor | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    input_mean: float = 0.0,
+    input_var: float = 1.0,
+    target_var: float = 1.0,
+    fallback: str | None = None,
+    seed: int = 0,
+    *,
+    generator: torch.Generator | None = None,
+    batch_size: int = 128,
+) -> InitReport:
+    """Re-initializes ``model`` in place so every pre-activation has mean 0, variance ``target_var``.
+
+    See the module docstring for the algorithm, the per-layer rules and the fallbacks.
+
+    Args:
+        model: any ``nn.Module``; its Linear and Conv1d/2d/3d layers are re-initialized.
+        example_input: a batch; only its per-sample shape ``shape[1:]`` is used.
+        input_shape: per-sample input shape, instead of ``example_input``.
+        input_mean, input_var: moments of the input data (0, 1 for standardized data).
+        target_var: variance aimed at for every weighted layer's output.
+        fallback: ``None`` (unsupported modules raise) or ``"lsuv"`` (see module docstring).
+        seed: seed of the ``N(input_mean, input_var)`` sample batch, of dropout masks during the
+            passes and of Monte Carlo moments.
+        generator: random source of the new weights; ``None`` uses PyTorch's global generator.
+        batch_size: size of the sample batch used for shapes and for the measurement.
+
+    Returns:
+        An :class:`InitReport` with predicted and measured moments per weighted layer.
+
+    Raises:
+        ValueError: an unsupported module or operation without ``fallback``, or a bad argument.
+    """
+    if fallback not in (None, "lsuv"):
+        raise ValueError(f"fallback must be None or 'lsuv', got {fallback!r}")
+    if not (target_var > 0 and input_var >= 0):
+        raise ValueError(f"need target_var > 0 and input_var >= 0, got {target_var}, {input_var}")
+    shape = resolve_shape(example_input, input_shape)
+    batch = sample_batch(shape, batch_size, input_mean, input_var, seed, model)
+    if generator is None:  # draw from the caller's global RNG before the passes fork and seed it
+        generator = torch.Generator(batch.device).manual_seed(int(torch.randint(2**62, (), dtype=torch.int64)))
+    run = _Run(model, target_var, fallback, seed, generator)
+    input_stat = Stat(float(input_mean), float(input_var))
+    mode = "fx"
+    try:
+        gm = fx.GraphModule(model, _Tracer().trace(model))
+    except Exception as e:  # noqa: BLE001 - any tracing failure means: use hooks
+        mode = "hooks"
+        run.notes.append(f"torch.fx could not trace the model ({type(e).__name__}: {str(e).splitlines()[0][:120]}); used forward hooks")
+    with preserved_state(model, seed):
+        if mode == "fx":
+            _Propagator(gm, run, input_stat).run(batch)
+        else:
+            _hook_pass(model, batch, run, input_stat)
+    layers = []
+    for name, m, mm, mv in measure_layers(model, batch, seed):
+        rec = run.records.get(m) or LayerRecord(name, kind_of(m), fan_in=fan_in(m), method="default")
+        rec.depth, rec.meas_mean, rec.meas_var = len(layers), mm, mv
+        layers.append(rec)
+    return InitReport(layers, target_var, float(input_mean), float(input_var), seed, batch_size, mode, run.notes)

@@ -1,0 +1,242 @@
+"""AutoInit's per-layer rules: how (mean, variance) of a tensor's elements flows through a layer.
+
+Every rule treats the elements of its inputs as independent, as AutoInit does (Bingham &
+Miikkulainen, arXiv 2109.08958, section 3); the values are *pooled* over all elements (batch,
+channels, positions), which is what the next weighted layer's ``E[x^2]`` needs.
+
+* Weighted layers (Linear, Conv1d/2d/3d incl. grouped/depthwise) output ``(0, Var(W) fan_in rho
+  E[x^2])`` where ``rho`` is the average fraction of a kernel window lying inside the unpadded
+  input (zero padding; 1 for Linear) -- see :func:`conv_coverage`.
+* Norm layers (BatchNorm, LayerNorm, GroupNorm, InstanceNorm) output ``(mean(beta), E[gamma^2] +
+  Var(beta))``, i.e. ``(0, 1)`` at their initial affine parameters (BatchNorm in training mode).
+* Dropout (inverted, rescaled by 1/(1-p)): mean unchanged, ``var' = (v + mu^2)/(1-p) - mu^2``,
+  exact for elementwise and channel (``Dropout2d``) masks alike. AutoInit's reference code uses
+  ``v/(1-p)``, exact only for ``mu = 0``.
+* Residual add: means and variances add (independent branches). Variance therefore grows along a
+  residual stream until a weighted layer re-normalises it; AutoInit's optional remedy, replacing
+  each add by a weighted sum with coefficients ``sqrt(target / (v_i n))``, changes the model and is
+  *not* applied here -- the next weighted layer simply sees the larger ``E[x^2]``.
+* Subtract: ``(mu1 - mu2, v1 + v2)``; multiply: ``(prod mu_i, prod(v_i + mu_i^2) - prod mu_i^2)``;
+  concat/stack: size-weighted mean and second moment; scalar shift/scale exact.
+* Average pooling over k elements: ``(mu, v / k)``; max pooling over k elements: exact order
+  statistics, ``E[g(max x_i)]`` under the density ``k phi Phi^(k-1)``, through the preceding
+  activation when it is monotone (``max f(x_i) = f(max x_i)``), seeded Monte Carlo when it is
+  not, and for a Gaussian input when no activation precedes. Padding at borders is ignored.
+* Flatten/reshape/view/permute/slicing and friends pass moments through unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..activations import Activation
+from .moments import Moments, activation_moments, elementwise_fn, gaussian_expectation, is_stochastic
+
+__all__ = [
+    "Stat",
+    "TORCH_ACTIVATIONS",
+    "MONOTONE_TORCH",
+    "is_activation",
+    "conv_coverage",
+    "module_rule",
+    "add",
+    "sub",
+    "mul",
+    "scale",
+    "shift",
+    "concat",
+    "dropout",
+    "avg_pool",
+    "max_pool",
+    "activation",
+    "SUPPORTED_KINDS",
+]
+
+TORCH_ACTIVATIONS: tuple[type[nn.Module], ...] = (
+    nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.CELU, nn.SELU, nn.GELU, nn.SiLU, nn.Mish, nn.Sigmoid,
+    nn.Tanh, nn.Softplus, nn.Softsign, nn.Hardtanh, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid,
+    nn.LogSigmoid, nn.Tanhshrink, nn.Softshrink, nn.Hardshrink, nn.Threshold,
+)  # fmt: skip
+MONOTONE_TORCH: tuple[type[nn.Module], ...] = (
+    nn.ReLU, nn.ELU, nn.CELU, nn.SELU, nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Softsign, nn.Hardtanh,
+    nn.ReLU6, nn.Hardsigmoid, nn.LogSigmoid, nn.Identity,
+)  # fmt: skip
+NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm)
+DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)
+AVG_POOLS = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)
+MAX_POOLS = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)
+ADAPTIVE_AVG = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
+ADAPTIVE_MAX = (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
+PASS_THROUGH = (nn.Identity, nn.Flatten, nn.Unflatten, nn.ChannelShuffle, nn.PixelShuffle, nn.PixelUnshuffle)
+
+SUPPORTED_KINDS = (
+    "Linear, Conv1d/2d/3d (grouped, depthwise); activations (any actlab Activation, torch.nn "
+    "activations, functional relu/gelu/silu/tanh/sigmoid/...); BatchNorm/LayerNorm/GroupNorm/"
+    "InstanceNorm; Dropout/Dropout1d/2d/3d; AvgPool, MaxPool, AdaptiveAvgPool, AdaptiveMaxPool "
+    "(1d/2d/3d) and mean/amax over dims; add, sub, mul, neg, scalar div, cat, stack; Identity, "
+    "Flatten, Unflatten, view/reshape/permute/transpose/squeeze/unsqueeze/slicing/chunk/split"
+)
+
+
+@dataclass(frozen=True)
+class Stat(Moments):
+    """Moments of a tensor's elements plus where they came from.
+
+    Attributes:
+        act: the elementwise activation whose output this is (kept for max pooling), else None.
+        pre: that activation's Gaussian input moments.
+        measured: moments were measured on the sample batch, not predicted (fallback paths).
+    """
+
+    act: Any = None
+    pre: Moments | None = None
+    measured: bool = False
+
+
+def _s(mean: float, var: float, *parents: Stat) -> Stat:
+    return Stat(float(mean), max(float(var), 0.0), measured=any(p.measured for p in parents))
+
+
+def is_activation(module: nn.Module) -> bool:
+    return isinstance(module, (Activation, *TORCH_ACTIVATIONS))
+
+
+def _monotone(act: Any) -> bool:
+    if isinstance(act, Activation):
+        info = type(act).info
+        return bool(info and info.monotonic)
+    if isinstance(act, nn.LeakyReLU):
+        return act.negative_slope >= 0
+    return isinstance(act, MONOTONE_TORCH)
+
+
+# ---------------------------------------------------------------- elementwise combinations
+def add(*stats: Stat) -> Stat:
+    return _s(sum(s.mean for s in stats), sum(s.var for s in stats), *stats)
+
+
+def sub(a: Stat, b: Stat) -> Stat:
+    return _s(a.mean - b.mean, a.var + b.var, a, b)
+
+
+def mul(*stats: Stat) -> Stat:
+    m = math.prod(s.mean for s in stats)
+    return _s(m, math.prod(s.second for s in stats) - m**2, *stats)
+
+
+def scale(a: Stat, c: float) -> Stat:
+    return _s(c * a.mean, c * c * a.var, a)
+
+
+def shift(a: Stat, c: float) -> Stat:
+    return _s(a.mean + c, a.var, a)
+
+
+def concat(stats: Sequence[Stat], sizes: Sequence[int]) -> Stat:
+    n = float(sum(sizes))
+    m = sum(k * s.mean for s, k in zip(stats, sizes)) / n
+    second = sum(k * s.second for s, k in zip(stats, sizes)) / n
+    return _s(m, second - m**2, *stats)
+
+
+def dropout(a: Stat, p: float) -> Stat:
+    """Inverted dropout: ``(mu, (v + mu^2)/(1 - p) - mu^2)`` (exact)."""
+    if p >= 1:
+        return _s(0.0, 0.0, a)
+    return _s(a.mean, a.second / (1 - p) - a.mean**2, a)
+
+
+def avg_pool(a: Stat, k: int) -> Stat:
+    return _s(a.mean, a.var / max(k, 1), a)
+
+
+def max_pool(a: Stat, k: int, seed: int = 0) -> Stat:
+    """Moments of the maximum of ``k`` i.i.d. elements distributed like ``a`` (see module doc)."""
+    if k <= 1:
+        return a
+    if a.act is None or a.pre is None:
+        first, second = gaussian_expectation(lambda x: x, a.mean, a.var, max_of=k)
+    elif _monotone(a.act) and not is_stochastic(a.act):
+        first, second = gaussian_expectation(elementwise_fn(a.act), a.pre.mean, a.pre.var, max_of=k)
+    else:  # non-monotone activation: seeded Monte Carlo of max_i f(x_i)
+        g = torch.Generator().manual_seed(seed)
+        n = max((1 << 18) // k, 4096)
+        x = a.pre.mean + math.sqrt(a.pre.var) * torch.randn(n * k, generator=g, dtype=torch.float64)
+        with torch.no_grad():
+            y = elementwise_fn(a.act)(x).reshape(n, k, -1).amax(1)
+        first, second = float(y.mean()), float((y**2).mean())
+    return _s(first, second - first**2, a)
+
+
+def activation(act: Any, a: Stat, seed: int = 0) -> Stat:
+    """Moments of ``act(x)`` for ``x ~ N(a.mean, a.var)`` (Gaussian approximation of the input)."""
+    m = activation_moments(act, a.mean, a.var, seed=seed)
+    keep = not is_stochastic(act)
+    return Stat(m.mean, m.var, act=act if keep else None, pre=Moments(a.mean, a.var) if keep else None, measured=a.measured)
+
+
+# ---------------------------------------------------------------- modules
+def conv_coverage(module: nn.Module, in_shape: Sequence[int]) -> float:
+    """Average fraction of a conv kernel's taps that land inside the (unpadded) input.
+
+    With zero padding, border outputs see fewer inputs, so the pooled output variance is
+    ``Var(W) fan_in rho E[x^2]``. 1 for Linear, unpadded convs and non-zero padding modes.
+    """
+    if isinstance(module, nn.Linear) or getattr(module, "padding_mode", "zeros") != "zeros":
+        return 1.0
+    pad = module.padding
+    if pad == "valid" or (not isinstance(pad, str) and all(p == 0 for p in pad)):
+        return 1.0
+    nd = len(module.kernel_size)
+    ones = torch.ones(1, 1, *in_shape[-nd:], dtype=torch.float64)
+    kernel = torch.ones(1, 1, *module.kernel_size, dtype=torch.float64)
+    conv = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
+    counts = conv(ones, kernel, stride=module.stride, padding=pad, dilation=module.dilation)
+    return float(counts.mean()) / kernel.numel()
+
+
+def _numel_ratio(x: torch.Tensor, out: torch.Tensor) -> int:
+    return max(1, round(x.numel() / max(out.numel(), 1)))
+
+
+def module_rule(module: nn.Module, a: Stat, x: torch.Tensor, out: torch.Tensor, seed: int = 0) -> Stat | None:
+    """Output moments of a non-weighted module for input moments ``a``; ``None`` when unsupported.
+
+    ``x`` and ``out`` are the module's real input and output on the sample batch (used for shapes).
+    """
+    if is_activation(module):
+        return activation(module, a, seed)
+    if isinstance(module, NORMS):
+        w = getattr(module, "weight", None)
+        b = getattr(module, "bias", None)
+        g2 = 1.0 if w is None else float((w.detach().double() ** 2).mean())
+        bm = 0.0 if b is None else float(b.detach().double().mean())
+        bv = 0.0 if b is None else float(b.detach().double().var(unbiased=False))
+        return Stat(bm, g2 + bv)
+    if isinstance(module, DROPOUTS):
+        return dropout(a, module.p) if module.training else a
+    if isinstance(module, PASS_THROUGH):
+        return a
+    if isinstance(module, AVG_POOLS):
+        return avg_pool(a, math.prod(_tuple(module.kernel_size, x.dim() - 2)))
+    if isinstance(module, MAX_POOLS):
+        return max_pool(a, math.prod(_tuple(module.kernel_size, x.dim() - 2)), seed)
+    if isinstance(module, ADAPTIVE_AVG):
+        return avg_pool(a, _numel_ratio(x, out))
+    if isinstance(module, ADAPTIVE_MAX):
+        return max_pool(a, _numel_ratio(x, out), seed)
+    return None
+
+
+def _tuple(k: Any, n: int) -> tuple[int, ...]:
+    return tuple(k) if isinstance(k, (tuple, list)) else (int(k),) * max(n, 1)
+
+
+def with_measured(a: Stat) -> Stat:
+    return replace(a, measured=True)

@@ -1,0 +1,218 @@
+"""``InitReport``: predicted vs measured pre-activation moments per weighted layer, and the
+measurement itself (a seeded forward pass on an ``N(input_mean, input_var)`` batch)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from .schemes import fan_in, is_weighted
+
+__all__ = ["LayerRecord", "InitReport", "measure_init", "measure_layers", "sample_batch", "preserved_state"]
+
+
+@dataclass
+class LayerRecord:
+    """One weighted layer of an :class:`InitReport` (NaN where a value does not apply).
+
+    Attributes:
+        name: qualified module name. kind: layer type (``Conv2d(groups=4)``).
+        depth: execution order among weighted layers (0 = closest to the input).
+        fan_in: inputs per output unit. weight_var: variance the weights were drawn with.
+        in_second: predicted ``E[x^2]`` of the layer's input.
+        pred_mean, pred_var: predicted moments of the layer's output (the pre-activation).
+        meas_mean, meas_var: measured moments of the output on the seeded batch.
+        method: ``autoinit`` (analytic), ``autoinit-measured`` (hook mode: input moments measured
+            because the op producing them is invisible to hooks), ``lsuv`` (data-driven fallback
+            after an unsupported module) or ``default`` (not re-initialized).
+    """
+
+    name: str
+    kind: str
+    depth: int = -1
+    fan_in: int = 0
+    weight_var: float = math.nan
+    in_second: float = math.nan
+    pred_mean: float = math.nan
+    pred_var: float = math.nan
+    meas_mean: float = math.nan
+    meas_var: float = math.nan
+    method: str = "default"
+
+
+@dataclass
+class InitReport:
+    """What an initialization did, per weighted layer, in execution order.
+
+    Attributes:
+        layers: one :class:`LayerRecord` per weighted layer.
+        target_var: the pre-activation variance aimed at.
+        input_mean, input_var, seed, batch_size: the measurement batch.
+        mode: ``fx`` (graph traced), ``hooks`` (tracing failed; forward hooks on leaf modules) or
+            ``measure`` (no re-initialization, e.g. PyTorch's default init).
+        notes: why tracing failed, layers that were shared, etc.
+    """
+
+    layers: list[LayerRecord]
+    target_var: float = 1.0
+    input_mean: float = 0.0
+    input_var: float = 1.0
+    seed: int = 0
+    batch_size: int = 0
+    mode: str = "fx"
+    notes: list[str] = field(default_factory=list)
+
+    def ratios(self) -> list[float]:
+        """Measured pre-activation variance / target, per layer."""
+        return [r.meas_var / self.target_var for r in self.layers]
+
+    def within(self, lo: float = 0.5, hi: float = 2.0) -> bool:
+        """Whether every layer's measured variance lies in ``[lo, hi] x target_var``."""
+        return all(lo <= q <= hi for q in self.ratios())
+
+    def methods(self) -> dict[str, str]:
+        return {r.name: r.method for r in self.layers}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_table(self) -> str:
+        """A fixed-width text table, one row per weighted layer."""
+        head = f"{'#':>3} {'layer':<28} {'kind':<18} {'fan_in':>6} {'pred mean':>9} {'pred var':>9} {'meas mean':>9} {'meas var':>9} {'ratio':>7}  method"
+        rows = [head, "-" * len(head)]
+        for r in self.layers:
+            ratio = r.meas_var / self.target_var
+            rows.append(
+                f"{r.depth:>3} {r.name[-28:]:<28} {r.kind[:18]:<18} {r.fan_in:>6} {r.pred_mean:>9.4f} {r.pred_var:>9.4f} "
+                f"{r.meas_mean:>9.4f} {r.meas_var:>9.4f} {ratio:>7.3f}  {r.method}"
+            )
+        q = self.ratios()
+        if q:
+            rows.append(
+                f"{len(q)} weighted layers ({self.mode}); measured var / target in [{min(q):.3g}, {max(q):.3g}] "
+                f"on a N({self.input_mean:g}, {self.input_var:g}) batch of {self.batch_size}, seed {self.seed}"
+            )
+        rows += [f"note: {n}" for n in self.notes]
+        return "\n".join(rows)
+
+    def plot(self, path: str, other: "InitReport | None" = None, label: str = "autoinit", other_label: str = "default") -> None:
+        """Saves predicted vs measured pre-activation variance per depth (log scale) to ``path``."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4))
+        depth = [r.depth for r in self.layers]
+        ax.plot(depth, [r.pred_var for r in self.layers], "k--", label=f"{label}: predicted")
+        ax.plot(depth, [r.meas_var for r in self.layers], "o-", ms=3, label=f"{label}: measured")
+        if other is not None:
+            ax.plot([r.depth for r in other.layers], [r.meas_var for r in other.layers], "s-", ms=3, label=f"{other_label}: measured")
+        ax.axhspan(0.5 * self.target_var, 2 * self.target_var, color="g", alpha=0.1, label="[0.5, 2] x target")
+        ax.set_yscale("log")
+        ax.set_xlabel("weighted layer (depth)")
+        ax.set_ylabel("pre-activation variance")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+
+
+def sample_batch(
+    shape: tuple[int, ...], batch_size: int, mean: float, var: float, seed: int, like: nn.Module
+) -> torch.Tensor:
+    """A seeded ``N(mean, var)`` batch of ``(batch_size, *shape)`` on ``like``'s device and dtype."""
+    p = next(iter(like.parameters()), None)
+    device, dtype = (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.float32)
+    g = torch.Generator().manual_seed(seed)
+    x = mean + math.sqrt(var) * torch.randn(batch_size, *shape, generator=g)
+    return x.to(device=device, dtype=dtype)
+
+
+@contextlib.contextmanager
+def preserved_state(model: nn.Module, seed: int) -> Iterator[None]:
+    """Training mode, seeded RNG for dropout/stochastic depth; buffers, modes and RNG restored after."""
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    modes = {m: m.training for m in model.modules()}
+    p = next(iter(model.parameters()), None)
+    devices = [p.device.index or 0] if p is not None and p.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices), torch.no_grad():
+        torch.manual_seed(seed)
+        model.train()
+        try:
+            yield
+        finally:
+            for m, t in modes.items():
+                m.training = t
+            for b, saved in buffers:
+                b.copy_(saved)
+
+
+def measure_layers(model: nn.Module, batch: torch.Tensor, seed: int) -> list[tuple[str, nn.Module, float, float]]:
+    """``(name, module, mean, var)`` of each weighted layer's output (first call), in execution order."""
+    names = {m: n for n, m in model.named_modules()}
+    seen: dict[nn.Module, tuple[float, float]] = {}
+
+    def hook(m: nn.Module, args: tuple, out: torch.Tensor) -> None:
+        if m not in seen:
+            y = out.detach().double()
+            seen[m] = (float(y.mean()), float(y.var(unbiased=False)))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if is_weighted(m)]
+    try:
+        with preserved_state(model, seed):
+            model(batch)
+    finally:
+        for h in handles:
+            h.remove()
+    return [(names[m], m, mv[0], mv[1]) for m, mv in seen.items()]
+
+
+def measure_init(
+    model: nn.Module,
+    example_input: torch.Tensor | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    input_mean: float = 0.0,
+    input_var: float = 1.0,
+    target_var: float = 1.0,
+    seed: int = 0,
+    batch_size: int = 128,
+) -> InitReport:
+    """An :class:`InitReport` of the model's *current* initialization (nothing is changed).
+
+    Use it to contrast PyTorch's default init with :func:`actlab.autoinit`.
+    """
+    shape = resolve_shape(example_input, input_shape)
+    batch = sample_batch(shape, batch_size, input_mean, input_var, seed, model)
+    layers = [
+        LayerRecord(name, kind_of(m), i, fan_in(m), float(m.weight.detach().double().var()), meas_mean=mm, meas_var=mv)
+        for i, (name, m, mm, mv) in enumerate(measure_layers(model, batch, seed))
+    ]
+    return InitReport(layers, target_var, input_mean, input_var, seed, batch_size, mode="measure")
+
+
+def kind_of(m: nn.Module) -> str:
+    groups = getattr(m, "groups", 1)
+    return type(m).__name__ + (f"(groups={groups})" if groups != 1 else "")
+
+
+def resolve_shape(example_input: torch.Tensor | None, input_shape: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The per-sample input shape from ``example_input.shape[1:]`` or ``input_shape``."""
+    if example_input is None and input_shape is None:
+        raise ValueError(
+            "AutoInit needs the input shape: pass example_input (a batch) or input_shape (per sample, "
+            "e.g. (3, 32, 32)); for registered models use actlab.models.model_info(name).input_shape"
+        )
+    if example_input is not None:
+        if not isinstance(example_input, torch.Tensor) or example_input.dim() < 2:
+            raise ValueError(f"example_input must be a batched tensor (N, ...), got {getattr(example_input, 'shape', example_input)}")
+        shape = tuple(example_input.shape[1:])
+        if input_shape is not None and tuple(input_shape) != shape:
+            raise ValueError(f"example_input has per-sample shape {shape} but input_shape={tuple(input_shape)}; pass one of them")
+        return shape
+    return tuple(int(s) for s in input_shape)
