@@ -75,12 +75,15 @@ def register_model(
     return deco
 
 
-def create_model(name: str, num_classes: int = 10, in_chans: int | None = None, act: Any = None, **kw: Any) -> nn.Module:
+def create_model(
+    name: str, num_classes: int | None = None, in_chans: int | None = None, act: Any = None, **kw: Any
+) -> nn.Module:
     """Builds a registered model.
 
     Args:
         name: registry name (``"resnet20"``, ``"wrn16_8"``).
-        num_classes: size of the classifier head.
+        num_classes: size of the classifier head; ``None`` keeps the builder's default (10 for
+            most families, 100 for ``simple_cnn``, 2 for ``damage_cnn`` and ``single_neuron``).
         in_chans: input channels (features for MLPs); defaults to the model's ``input_shape[0]``.
         act: any activation form accepted by :func:`actlab.build_act`: a registry name, a
             ``(name, params)`` pair, an ``nn.Module`` class, a factory, or :func:`actlab.per_layer`.
@@ -92,7 +95,9 @@ def create_model(name: str, num_classes: int = 10, in_chans: int | None = None, 
         in_chans = info.input_shape[0]
     if act is not None:
         kw["act"] = act
-    return info.builder(num_classes=num_classes, in_chans=in_chans, **kw)
+    if num_classes is not None:
+        kw["num_classes"] = num_classes
+    return info.builder(in_chans=in_chans, **kw)
 
 
 def model_info(name: str) -> ModelInfo:
