@@ -251,7 +251,7 @@ def _abcd_b(act, dact):
 
 
 def _arelu_b(g: T, x: T, alpha: T):
-    neg = (x < 0).to(x.dtype)
+    neg = (x <= 0).to(x.dtype)  # clamp(x, max=0) passes the gradient at 0, as in eager
     return g * (_step(x) + alpha * neg), g * torch.clamp(x, max=0)
 
 
@@ -265,10 +265,100 @@ def _armax_b(g: T, x: T, a: T, b: T, c: T, d: T):
     return g * (a * first + b * second), g * x * first, g * x * second, g * first, g * second
 
 
+def _where_pos(x: T, a: T, b: T) -> T:
+    return torch.where(x >= 0, a, b)
+
+
+def _lrelu_f(x: T, s: T) -> T:
+    return torch.where(x >= 0, x, s * x)
+
+
+def _lrelu_b(g: T, x: T, s: T):
+    pos = x >= 0
+    return g * torch.where(pos, torch.ones_like(x), s.expand_as(x)), g * torch.where(pos, torch.zeros_like(x), x)
+
+
+def _hardtanh_b(g: T, x: T, lo: T, hi: T):
+    below, above = x < lo, x > hi
+    inside = ~(below | above)
+    return g * inside.to(x.dtype), g * below.to(x.dtype), g * above.to(x.dtype)
+
+
+def _relu6ish(x: T) -> T:
+    return torch.clamp(x + 3.0, 0.0, 6.0)
+
+
+def _hs_mask(x: T) -> T:  # torch.clamp passes the gradient on the closed interval
+    return ((x >= -3.0) & (x <= 3.0)).to(x.dtype)
+
+
+def _elu_f(x: T, a: T) -> T:
+    return torch.where(x > 0, x, a * torch.expm1(torch.clamp(x, max=0.0)))
+
+
+def _elu_b(g: T, x: T, a: T):
+    n = torch.clamp(x, max=0.0)
+    pos = x > 0
+    return g * torch.where(pos, torch.ones_like(x), a * torch.exp(n)), g * torch.where(pos, torch.zeros_like(x), torch.expm1(n))
+
+
+def _celu_f(x: T, a: T) -> T:
+    return torch.where(x > 0, x, a * torch.expm1(torch.clamp(x, max=0.0) / a))
+
+
+def _celu_b(g: T, x: T, a: T):
+    r = torch.clamp(x, max=0.0) / a
+    e = torch.exp(r)
+    pos = x > 0
+    return g * torch.where(pos, torch.ones_like(x), e), g * torch.where(pos, torch.zeros_like(x), torch.expm1(r) - r * e)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu_f(x: T) -> T:
+    return _SELU_SCALE * torch.where(x > 0, x, _SELU_ALPHA * torch.expm1(torch.clamp(x, max=0.0)))
+
+
+def _selu_b(g: T, x: T):
+    d = torch.where(x > 0, torch.ones_like(x), _SELU_ALPHA * torch.exp(torch.clamp(x, max=0.0)))
+    return (g * _SELU_SCALE * d,)
+
+
+def _softplus_f(x: T, b: T, th: float) -> T:
+    return torch.nn.functional.softplus(b * x, threshold=th) / b
+
+
+def _softplus_b(g: T, x: T, b: T, th: float):
+    z = b * x
+    lin = z > th
+    sp = torch.nn.functional.softplus(z, threshold=th)
+    gx = torch.where(lin, torch.ones_like(x), torch.sigmoid(z))
+    gb = torch.where(lin, torch.zeros_like(x), (x * torch.sigmoid(z) - sp / b) / b)
+    return g * gx, g * gb
+
+
 _BASES_TANH = BASES["tanh"]
 _BASES_SIG = BASES["sigmoid"]
 
 SPECS: dict[str, FusedSpec] = {
+    "leaky_relu": FusedSpec("leaky_relu", ("negative_slope",), _lrelu_f, _lrelu_b),
+    "prelu": FusedSpec("prelu", ("alpha",), _lrelu_f, _lrelu_b),
+    "hardtanh": FusedSpec(
+        "hardtanh", ("min_val", "max_val"), lambda x, lo, hi: torch.minimum(torch.maximum(x, lo), hi), _hardtanh_b
+    ),
+    "hardsigmoid": FusedSpec(
+        "hardsigmoid", (), lambda x: _relu6ish(x) / 6.0, lambda g, x: (g * _hs_mask(x) / 6.0,)
+    ),
+    "hardswish": FusedSpec(
+        "hardswish", (), lambda x: x * _relu6ish(x) / 6.0,
+        lambda g, x: (g * (_relu6ish(x) + x * _hs_mask(x)) / 6.0,),
+    ),
+    "elu": FusedSpec("elu", ("alpha",), _elu_f, _elu_b),
+    "celu": FusedSpec("celu", ("alpha",), _celu_f, _celu_b),
+    "selu": FusedSpec("selu", (), _selu_f, _selu_b),
+    "softplus": FusedSpec("softplus", ("beta",), _softplus_f, _softplus_b, consts=("threshold",)),
     "swish": FusedSpec("swish", ("beta",), lambda x, b: x * _sig(b * x), _swish_b),
     "softsign": FusedSpec(
         "softsign", (), lambda x: x / (1 + x.abs()), lambda g, x: (g / (1 + x.abs()) ** 2,)
