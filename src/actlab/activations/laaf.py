@@ -212,7 +212,8 @@ class Rowdy(_Scaled):
     Base activation plus ``K - 1`` trainable sinusoidal fluctuations. At init the amplitudes
     ``c_j`` are 0 and ``n a = n f_j = 1``, so Rowdy equals the base activation; the amplitudes
     still receive gradients (``d/dc_j = n sin(j x)``). The authors' example: base ``cos``,
-    n = 10, 9 sine terms, one scalar per layer per parameter.
+    n = 10, 9 sine terms, one scalar per layer per parameter. Float16/bfloat16 inputs are
+    computed in float32 (the sine phases overflow float16).
 
     Args:
         base: registry name of the base activation.
@@ -241,10 +242,12 @@ class Rowdy(_Scaled):
             self.add_param(f"f{j}", 1.0 / self.n if f is None else f, trainable=trainable)
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        out = self._scaled_base(x)
+        # half inputs in float32: the phase j * n * f * x overflows float16 for |x| > ~7000
+        z = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        out = self._scaled_base(z)
         for j in range(1, self.num_sines + 1):
-            out = out + self.n * self.param(f"c{j}", x) * torch.sin(j * self.n * self.param(f"f{j}", x) * x)
-        return out
+            out = out + self.n * self.param(f"c{j}", z) * torch.sin(j * self.n * self.param(f"f{j}", z) * z)
+        return out.to(x.dtype)
 
 
 def slope_recovery(model: nn.Module, form: str = "paper") -> torch.Tensor:

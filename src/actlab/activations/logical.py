@@ -110,8 +110,7 @@ def _and_ail(z: torch.Tensor, d: int) -> torch.Tensor:
 
 
 def _xnor_ail(z: torch.Tensor, d: int) -> torch.Tensor:
-    with torch.no_grad():
-        s = torch.sign(z).prod(d) * (-1) ** z.shape[d]
+    s = (torch.sign(z).prod(d) * (-1) ** z.shape[d]).detach()
     return s * z.abs().amin(d)
 
 
