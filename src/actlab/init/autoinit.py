@@ -148,6 +148,9 @@ def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any
         p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
         training = kwargs.get("training", args[2] if len(args) > 2 else True)
         return P.dropout(first, float(p)) if training else first
+    if name == "pad" and kwargs.get("mode", args[2] if len(args) > 2 else "constant") == "constant":
+        if not kwargs.get("value", args[3] if len(args) > 3 else None):
+            return P.zero_pad(first, x.numel() / max(out.numel(), 1))
     ratio = max(1, round(x.numel() / max(out.numel(), 1)))
     if name in ("mean", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"):
         return P.avg_pool(first, ratio)

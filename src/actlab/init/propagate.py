@@ -53,6 +53,7 @@ __all__ = [
     "concat",
     "dropout",
     "avg_pool",
+    "zero_pad",
     "max_pool",
     "activation",
     "SUPPORTED_KINDS",
@@ -79,7 +80,7 @@ SUPPORTED_KINDS = (
     "Linear, Conv1d/2d/3d (grouped, depthwise); activations (any actlab Activation, torch.nn "
     "activations, functional relu/gelu/silu/tanh/sigmoid/...); BatchNorm/LayerNorm/GroupNorm/"
     "InstanceNorm; Dropout/Dropout1d/2d/3d; AvgPool, MaxPool, AdaptiveAvgPool, AdaptiveMaxPool "
-    "(1d/2d/3d) and mean/amax over dims; add, sub, mul, neg, scalar div, cat, stack; Identity, "
+    "(1d/2d/3d) and mean/amax over dims; ZeroPad and F.pad with zeros; add, sub, mul, neg, scalar div, cat, stack; Identity, "
     "Flatten, Unflatten, view/reshape/permute/transpose/squeeze/unsqueeze/slicing/chunk/split"
 )
 
@@ -150,6 +151,12 @@ def dropout(a: Stat, p: float) -> Stat:
     if p >= 1:
         return _s(0.0, 0.0, a)
     return _s(a.mean, a.second / (1 - p) - a.mean**2, a)
+
+
+def zero_pad(a: Stat, kept: float) -> Stat:
+    """Zero padding that keeps a fraction ``kept`` of the elements (channel or spatial padding)."""
+    m = kept * a.mean
+    return _s(m, kept * a.second - m**2, a)
 
 
 def avg_pool(a: Stat, k: int) -> Stat:
@@ -223,6 +230,8 @@ def module_rule(module: nn.Module, a: Stat, x: torch.Tensor, out: torch.Tensor, 
         return dropout(a, module.p) if module.training else a
     if isinstance(module, PASS_THROUGH):
         return a
+    if isinstance(module, (nn.ZeroPad1d, nn.ZeroPad2d, nn.ZeroPad3d)):
+        return zero_pad(a, x.numel() / max(out.numel(), 1))
     if isinstance(module, AVG_POOLS):
         return avg_pool(a, math.prod(_tuple(module.kernel_size, x.dim() - 2)))
     if isinstance(module, MAX_POOLS):
