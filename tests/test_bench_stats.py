@@ -101,6 +101,16 @@ def test_mean_ci_seeded_and_covers_mean():
     assert 0.8 <= np.mean(hits) <= 1.0
 
 
+def test_mean_ci_stratified_over_tasks():
+    x = np.array([[0.9, 0.5], [0.8, 0.7], [np.nan, 0.6]])
+    c = mean_ci(x, seed=0)
+    assert c.mean == pytest.approx((0.85 + 0.6) / 2) and c.n == 5
+    # extreme resamples: the smallest/largest possible values of the statistic bound the interval
+    assert (0.8 + 0.5) / 2 <= c.lo < c.mean < c.hi <= (0.9 + 0.7) / 2
+    assert mean_ci(x[:, :1], seed=0).mean == pytest.approx(0.85)
+    assert mean_ci(np.array([[0.5, np.nan]]), seed=0).n == 1 and math.isnan(mean_ci(np.array([[0.5, np.nan]]), seed=0).mean)
+
+
 def test_mean_ci_degenerate():
     assert mean_ci([0.5], seed=0) == mean_ci([0.5, math.nan], seed=0)
     one = mean_ci([0.5], seed=0)

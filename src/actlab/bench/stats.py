@@ -72,31 +72,40 @@ class PairwiseResult:
 
 
 def mean_ci(values: Sequence[float] | np.ndarray, seed: int, n_boot: int = 10_000, level: float = 0.95) -> Interval:
-    """Mean and percentile-bootstrap interval of the finite entries of ``values``.
+    """Mean and percentile-bootstrap interval of a 1-D sample or of a ``runs x tasks`` array.
+
+    For a 1-D sample this is the plain bootstrap of the mean. For a 2-D ``runs x tasks`` array
+    the statistic is the mean over tasks of each task's mean, and the bootstrap is stratified:
+    runs are resampled within each task (as in rliable's aggregate intervals).
 
     Args:
-        values: any array; ``NaN`` entries (missing or diverged runs) are ignored.
+        values: 1-D sample or ``runs x tasks`` array; ``NaN`` entries (missing or diverged runs)
+            are ignored. A task with no finite run makes the 2-D mean ``NaN``.
         seed: seed of the bootstrap resampling (the same seed gives the same interval).
         n_boot: number of bootstrap resamples.
         level: coverage of the interval.
 
     Returns:
-        ``Interval(mean, lo, hi, n)``; with ``n = 1`` the interval collapses to the value, with
-        ``n = 0`` everything is ``NaN``.
+        ``Interval(mean, lo, hi, n)`` with ``n`` the number of finite values used; when every
+        task has a single run the interval collapses to the mean; with ``n = 0`` it is ``NaN``.
     """
-    x = np.asarray(values, dtype=float).ravel()
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return Interval(math.nan, math.nan, math.nan, 0)
-    m = float(x.mean())
-    if x.size == 1:
-        return Interval(m, m, m, 1)
+    x = np.asarray(values, dtype=float)
+    cols = [x.ravel()] if x.ndim <= 1 else [x[:, j] for j in range(x.shape[1])]
+    cols = [c[np.isfinite(c)] for c in cols]
+    n = int(sum(c.size for c in cols))
+    if n == 0 or any(c.size == 0 for c in cols):
+        return Interval(math.nan, math.nan, math.nan, n)
+    m = float(np.mean([c.mean() for c in cols]))
+    if all(c.size == 1 for c in cols):
+        return Interval(m, m, m, n)
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, x.size, size=(n_boot, x.size))
-    boots = x[idx].mean(axis=1)
+    boots = np.zeros(n_boot)
+    for c in cols:
+        boots += c[rng.integers(0, c.size, size=(n_boot, c.size))].mean(axis=1)
+    boots /= len(cols)
     a = (1.0 - level) / 2
     lo, hi = np.quantile(boots, [a, 1 - a])
-    return Interval(m, float(lo), float(hi), int(x.size))
+    return Interval(m, float(lo), float(hi), n)
 
 
 def _check_table(table: np.ndarray) -> np.ndarray:
