@@ -17,7 +17,7 @@ from torch import nn
 
 import actlab
 from actlab import create_activation
-from actlab.activations import Identity, activation_info, laaf_global, slope_recovery
+from actlab.activations import Identity, ParamSpec, activation_info, laaf_global, slope_recovery
 from actlab.activations.logical import nail_constants
 
 from activation_refs.seeds import REFS
@@ -57,6 +57,18 @@ def test_every_seed_activation_is_registered_with_a_ref():
     assert expected <= set(actlab.list_activations())
     assert expected == set(REFS)
     assert all(activation_info(n).category == "seed" for n in expected)
+
+
+@pytest.mark.parametrize("name", SEED_NAMES)
+def test_param_specs_match_the_module(name):
+    """The property row's parameters are the module's: names, order, initial values, trainability."""
+    info, m = activation_info(name), create_activation(name)
+    assert all(isinstance(p, ParamSpec) for p in info.params)
+    assert [p.name for p in info.params] == list(m.param_values())
+    for p in info.params:
+        assert m.value(p.name).item() == pytest.approx(p.init, abs=1e-6)
+        stored = getattr(m, p.name if isinstance(m._constraints[p.name], Identity) else f"{p.name}_raw")
+        assert isinstance(stored, nn.Parameter) == p.trainable, p.name
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

@@ -18,7 +18,7 @@ from ._registry import register_activation
 __all__ = ["AdaptiveSigmoid", "AdaptiveTanh", "AdaptiveReLU", "AdaptiveReLUMax"]
 
 _PAPER = Paper("Adaptively Customizing Activation Functions for Various Layers", "2112.09442", 2023)
-_ABCD = (ParamSpec("a", 1.0), ParamSpec("b", 1.0), ParamSpec("c", 0.0), ParamSpec("d", 0.0))
+_ABCD_SPECS = (ParamSpec("a", 1.0), ParamSpec("b", 1.0), ParamSpec("c", 0.0), ParamSpec("d", 0.0))
 _ABCD0 = {"a": 1.0, "b": 1.0, "c": 0.0, "d": 0.0}
 
 
@@ -48,7 +48,7 @@ _ABCD_ARGS = """
         formula="b * sigmoid(a * x + c) + d",
         latex=r"b\,\sigma(a x + c) + d",
         paper=_PAPER,
-        params=_ABCD,
+        params=_ABCD_SPECS,
         monotonic=True,
         bounded_below=True,
         bounded_above=True,
@@ -76,7 +76,7 @@ class AdaptiveSigmoid(_ABCD):
         formula="b * tanh(a * x + c) + d",
         latex=r"b \tanh(a x + c) + d",
         paper=_PAPER,
-        params=_ABCD,
+        params=_ABCD_SPECS,
         monotonic=True,
         bounded_below=True,
         bounded_above=True,
@@ -143,7 +143,7 @@ class AdaptiveReLU(Activation):
         formula="max(a * x + c, b * x + d)",
         latex=r"\max(a x + c,\; b x + d)",
         paper=_PAPER,
-        params=_ABCD,
+        params=_ABCD_SPECS,
         monotonic=True,
         smoothness="Cinf",
         category="seed",

@@ -51,6 +51,11 @@ def _shape_from_mode(mode: str | None, kw: dict[str, Any], cls: str) -> dict[str
             f"by the whole network), got {mode!r}"
         )
     shape = _MODES[mode]
+    if shape == "channel" and kw.get("num_channels") is None:
+        raise ValueError(
+            f"{cls}: mode='neuron' needs num_channels=C; inside a model builder pass "
+            f"act=('{cls.lower()}', {{'shape': 'channel'}}) so each site's channel count is filled in"
+        )
     if kw.get("shape", shape) != shape:
         raise ValueError(f"{cls}: mode={mode!r} means shape={shape!r}, but shape={kw['shape']!r} was given")
     return {**kw, "shape": shape}
