@@ -13,8 +13,8 @@ Fields of :class:`Ref`:
     points: reference points from the spec, as ``(params_dict, xs_tuple, ys_tuple)``: the module
         built with ``create_activation(name, **params_dict)`` must give ``ys`` at ``xs`` (the spec
         rounds to 6 decimals, so these are compared to 1e-6). For ``k > 1`` each entry of ``xs`` is
-        a k-tuple (one channel group, shape (N, k) with channels on dim 1) and ``ys`` has one value
-        per group.
+        a k-tuple (one channel group; a flat list is read as consecutive groups), input shape (N, k)
+        with channels on dim 1, and ``ys`` has one value per group.
     domain: interval of the dense grid on which values and declared properties are checked.
     half_ok: the function is representable in bfloat16/float16, so those dtypes must give finite
         outputs and gradients for x in [-1e4, 1e4].
