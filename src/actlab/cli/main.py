@@ -10,6 +10,7 @@ import sys
 # One module per subcommand group, in help order.
 COMMAND_MODULES = [
     "actlab.cli.zoo_cmds",  # list, show, plot
+    "actlab.cli.profile_cmd",  # profile
     # [cli-modules]
 ]
 
