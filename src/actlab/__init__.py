@@ -25,6 +25,7 @@ from .data import TensorData, list_datasets, load_dataset
 # [api-init]
 # [api-bench]
 # [api-fast]
+from .fast import profile_elementwise, profile_model_step, set_compile_kernels
 
 __all__ = [
     "__version__",
@@ -56,4 +57,7 @@ __all__ = [
     # [all-init]
     # [all-bench]
     # [all-fast]
+    "profile_elementwise",
+    "profile_model_step",
+    "set_compile_kernels",
 ]
