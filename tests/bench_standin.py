@@ -10,12 +10,14 @@ def fake_train(config: dict) -> dict:
     if config["act"] == "boom":
         raise RuntimeError("boom activation exploded")
     acc = 0.5 + 0.1 * (len(config["act"]) % 4) + 0.01 * config["seed"] + (0.05 if config["dataset"] == "digits" else 0.0)
+    curve = [acc - 0.2, acc - 0.05, acc]
     return {
-        "final_test_acc": acc,
-        "curves": {"train_loss": [1.0, 0.5], "test_acc": [acc - 0.1, acc]},
-        "time_per_epoch": 0.1 * (1 + len(config["act"])),
-        "peak_memory": 1000.0 * (1 + len(config["act"])),
-        "wall_time": 0.2,
+        "test": {"acc": acc, "loss": 1.0 - acc, "recall": [], "f1": [], "n": 100},
+        "curves": {"epoch": [1, 2, 3], "train_loss": [1.0, 0.6, 0.5], "test_acc": curve},
+        "time_per_epoch_s": 0.1 * (1 + len(config["act"])),
+        "peak_memory_bytes": 2**20 * (1 + len(config["act"])),
+        "memory_kind": "fake",
+        "wall_time_s": 0.2,
         "diverged": False,
         "device": "cpu",
     }

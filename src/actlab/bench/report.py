@@ -1,0 +1,291 @@
+"""``actlab report DB -o DIR``: the benchmark's results as Markdown and a self-contained HTML page.
+
+The report reads only the results store. Its numbers are the *final* test accuracy of each run,
+aggregated over seeds: means with seeded, stratified bootstrap 95% intervals and their n (cells with
+n = 1 are marked with a dagger), average ranks, the Friedman test, Holm-corrected pairwise Wilcoxon
+tests and the Nemenyi critical difference. Every number carries its provenance (config hash,
+seeds, git commit, library versions, device).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from . import plots, stats
+from ._render import Figure, Section, Table, to_html, to_markdown, to_text
+from .store import ResultStore, RunRow
+
+__all__ = ["BenchData", "Ranking", "collect", "rank_methods", "ranked_table", "ranked_table_text", "write_report"]
+
+DAGGER = "†"
+
+
+@dataclass(frozen=True)
+class BenchData:
+    """Finished runs as arrays: ``scores[method]`` is ``seeds x tasks`` final test accuracy (NaN = missing)."""
+
+    tasks: list[str]
+    methods: list[str]
+    seeds: list[int]
+    scores: dict[str, np.ndarray]
+    rows: list[RunRow]
+
+    def cell_rows(self, task: str, method: str) -> list[RunRow]:
+        return [r for r in self.rows if r.task == task and r.method == method]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The ranked methods with their aggregate statistics (what the CLI prints)."""
+
+    methods: list[str]  # best first
+    avg_rank: dict[str, float]
+    overall: dict[str, stats.Interval]
+    per_task: dict[str, dict[str, stats.Interval]]
+    blocks: str
+    n_blocks: int
+    friedman: stats.FriedmanResult | None
+    cd: float | None
+    pairwise: list[stats.PairwiseResult]
+
+
+def collect(rows: Sequence[RunRow]) -> BenchData:
+    """Arranges successful runs into per-method ``seeds x tasks`` arrays of final test accuracy."""
+    rows = [r for r in rows if r.status == "ok" and r.result is not None]
+    tasks = list(dict.fromkeys(r.task for r in rows))
+    methods = list(dict.fromkeys(r.method for r in rows))
+    seeds = sorted({r.seed for r in rows})
+    scores = {m: np.full((len(seeds), len(tasks)), np.nan) for m in methods}
+    for r in rows:
+        acc = r.result.get("test", {}).get("acc", float("nan"))
+        scores[r.method][seeds.index(r.seed), tasks.index(r.task)] = float(acc) if acc is not None else float("nan")
+    return BenchData(tasks, methods, seeds, scores, list(rows))
+
+
+def _block_table(data: BenchData, blocks: str) -> np.ndarray:
+    """``blocks x methods``: per (task, seed) scores (``task_seed``) or per-task means (``task``); incomplete blocks dropped."""
+    cols = [data.scores[m] for m in data.methods]
+    if blocks == "task":
+        with np.errstate(all="ignore"):
+            t = np.stack([np.nanmean(np.where(np.isfinite(c), c, np.nan), axis=0) if np.isfinite(c).any() else np.full(c.shape[1], np.nan) for c in cols], axis=1)
+    elif blocks == "task_seed":
+        t = np.stack([c.reshape(-1) for c in cols], axis=1)
+    else:
+        raise ValueError(f"blocks must be 'task' or 'task_seed', got {blocks!r}")
+    return t[np.isfinite(t).all(axis=1)]
+
+
+def rank_methods(data: BenchData, seed: int = 0, blocks: str = "task_seed") -> Ranking:
+    """Ranks the methods by average rank over blocks and computes the tests of the report.
+
+    Args:
+        data: from :func:`collect`.
+        seed: bootstrap seed.
+        blocks: ``"task_seed"`` (each task and seed where every method finished is one block; seeds
+            pair runs that share data order and initialisation stream) or ``"task"`` (per-task
+            means; Demšar's setting, needs many tasks to have power).
+    """
+    overall = {m: stats.mean_ci(data.scores[m], seed=seed) for m in data.methods}
+    per_task = {t: {m: stats.mean_ci(data.scores[m][:, j], seed=seed) for m in data.methods} for j, t in enumerate(data.tasks)}
+    table = _block_table(data, blocks) if len(data.methods) >= 2 else np.zeros((0, len(data.methods)))
+    if table.shape[0] >= 1 and len(data.methods) >= 2:
+        r = stats.average_ranks(table)
+        avg = dict(zip(data.methods, map(float, r)))
+        fr = stats.friedman(table) if table.shape[0] >= 2 else None
+        cd = stats.nemenyi_cd(len(data.methods), table.shape[0])
+        pw = stats.wilcoxon_holm(table, data.methods) if table.shape[0] >= 2 else []
+    else:
+        avg = {m: float("nan") for m in data.methods}
+        fr, cd, pw = None, None, []
+    order = sorted(data.methods, key=lambda m: (avg[m] if math.isfinite(avg[m]) else math.inf, -np.nan_to_num(overall[m].mean, nan=-1)))
+    return Ranking(order, avg, overall, per_task, blocks, int(table.shape[0]), fr, cd, pw)
+
+
+def _fmt(iv: stats.Interval, pct: bool = True) -> tuple[str, str, str]:
+    if iv.n == 0:
+        return "-", "-", "0"
+    s = 100.0 if pct else 1.0
+    mark = f" {DAGGER}" if iv.n == 1 else ""
+    return f"{s * iv.mean:.2f}{mark}", f"[{s * iv.lo:.2f}, {s * iv.hi:.2f}]", str(iv.n)
+
+
+def ranked_table(data: BenchData, ranking: Ranking) -> Table:
+    """Method, average rank, mean final test accuracy (%), its 95% interval, n, min n per task."""
+    rows = []
+    for i, m in enumerate(ranking.methods, 1):
+        mean, ci, n = _fmt(ranking.overall[m])
+        min_n = min((ranking.per_task[t][m].n for t in data.tasks), default=0)
+        rows.append([str(i), m, f"{ranking.avg_rank[m]:.2f}", mean, ci, n, f"{min_n}{' ' + DAGGER if min_n == 1 else ''}"])
+    return Table(["#", "method", "avg rank", "test acc %", "95% CI", "n", "min n/task"], rows)
+
+
+def _per_task_tables(data: BenchData, ranking: Ranking) -> list[Table]:
+    out = []
+    for t in data.tasks:
+        cells = ranking.per_task[t]
+        order = sorted(data.methods, key=lambda m: -np.nan_to_num(cells[m].mean, nan=-1))
+        out.append(Table([f"{t}: method", "test acc %", "95% CI", "n"], [[m, *_fmt(cells[m])] for m in order]))
+    return out
+
+
+def _group_hash(config: dict) -> str:
+    """Hash of a run's config without its seed: one id for all seeds of a cell."""
+    c = {k: v for k, v in config.items() if k != "seed"}
+    return hashlib.sha256(json.dumps(c, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _provenance(data: BenchData) -> Table:
+    rows = []
+    for t in data.tasks:
+        for m in data.methods:
+            rs = data.cell_rows(t, m)
+            if not rs:
+                continue
+            rows.append([t, m, ",".join(sorted({_group_hash(r.config) for r in rs})), ",".join(str(r.seed) for r in sorted(rs, key=lambda r: r.seed)),
+                         ",".join(sorted({(r.git_commit or "none")[:12] for r in rs})),
+                         ",".join(sorted({" ".join(f"{k}={v}" for k, v in sorted(r.versions.items())) for r in rs})),
+                         ",".join(sorted({str(r.device) for r in rs}))])
+    return Table(["task", "method", "config hash", "seeds", "commit", "versions", "device"], rows)
+
+
+def _cost(data: BenchData, ranking: Ranking, baseline: str = "relu") -> Table:
+    """Mean time per epoch and peak memory per method; ratios to the baseline are geometric means over tasks."""
+    def mean_of(t: str, m: str, key: str) -> float:
+        v = [float(r.result.get(key) or 0.0) for r in data.cell_rows(t, m)]
+        return float(np.mean(v)) if v else float("nan")
+
+    base = baseline if baseline in data.methods else None
+    kinds = sorted({str(r.result.get("memory_kind", "")) for r in data.rows}) or [""]
+    rows = []
+    for m in ranking.methods:
+        cells = []
+        for key in ("time_per_epoch_s", "peak_memory_bytes"):
+            vals = [mean_of(t, m, key) for t in data.tasks]
+            ratios = [v / mean_of(t, base, key) for t, v in zip(data.tasks, vals) if base and mean_of(t, base, key) > 0 and v > 0]
+            shown = np.nanmean(vals) if key == "time_per_epoch_s" else np.nanmean(vals) / 2**20
+            cells += [f"{shown:.3f}" if key == "time_per_epoch_s" else f"{shown:.1f}",
+                      f"{math.exp(np.mean(np.log(ratios))):.2f}x" if ratios else "n/a"]
+        rows.append([m, *cells])
+    return Table(["method", "time/epoch s", f"vs {baseline}", f"peak memory MiB ({'/'.join(kinds)})", f"vs {baseline}"], rows)
+
+
+def _activation_curves(data: BenchData) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """f and f' at initialisation of each method's activation on [-4, 4] (autograd)."""
+    import torch
+
+    from ..activations import create_activation
+
+    out = {}
+    for m in data.methods:
+        r = next(r for r in data.rows if r.method == m)
+        try:
+            act = create_activation(r.config["act"], **r.config.get("act_params", {}))
+            if getattr(getattr(act, "info", None), "elementwise", True) is False:
+                continue  # reducing / batch-dependent activations have no scalar curve
+            x = torch.linspace(-4, 4, 401, dtype=torch.float32, requires_grad=True)
+            y = act(x)
+            (dy,) = torch.autograd.grad(y.sum(), x)
+            out[m] = (x.detach().numpy(), y.detach().numpy(), dy.numpy())
+        except Exception:  # noqa: BLE001 - an activation that cannot be drawn on a 1-D input is skipped
+            continue
+    return out
+
+
+def _training_curves(data: BenchData, key: str) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
+    out: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+    for t in data.tasks:
+        for m in data.methods:
+            series = [r.result.get("curves", {}).get(key) for r in data.cell_rows(t, m)]
+            series = [[float(v) for v in s] for s in series if s]
+            if not series:
+                continue
+            n = min(map(len, series))
+            epochs = data.cell_rows(t, m)[0].result.get("curves", {}).get("epoch") or list(range(1, n + 1))
+            out.setdefault(t, {})[m] = ([float(e) for e in epochs[:n]], list(np.mean([s[:n] for s in series], axis=0)))
+    return out
+
+
+def write_report(db: str | Path, out_dir: str | Path, bench: str | None = None, seed: int = 0, blocks: str = "task_seed") -> tuple[Path, Path, Ranking, BenchData]:
+    """Writes ``report.md`` (with its PNGs) and a self-contained ``report.html`` into ``out_dir``.
+
+    Args:
+        db: the results database written by ``actlab bench``.
+        out_dir: output folder (created).
+        bench: only runs of this benchmark name (default: all runs in the database).
+        seed: bootstrap seed. blocks: see :func:`rank_methods`.
+
+    Returns:
+        ``(markdown path, html path, ranking, data)``.
+    """
+    if not Path(db).is_file():
+        raise FileNotFoundError(f"no results database at {str(db)!r}; run `actlab bench --db {db}` first")
+    with ResultStore(db) as store:
+        all_rows = store.rows(status=None, bench=bench)
+    if not all_rows:
+        raise ValueError(f"the database {str(db)!r} has no runs{f' of bench {bench!r}' if bench else ''}")
+    data = collect(all_rows)
+    failed = [r for r in all_rows if r.status == "failed"]
+    ranking = rank_methods(data, seed=seed, blocks=blocks)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    sections = [Section("Ranking", [
+        f"Final-epoch test accuracy, mean over tasks of the mean over seeds, with a stratified bootstrap 95% interval "
+        f"(seed {seed}) and the number of runs n. {DAGGER} marks a cell with n = 1 (no interval). Average ranks are over "
+        f"{ranking.n_blocks} blocks ({'task x seed' if blocks == 'task_seed' else 'task'}) where every method finished."],
+        [ranked_table(data, ranking)])]
+    tests = Section("Statistical tests")
+    if ranking.friedman is not None:
+        f = ranking.friedman
+        tests.text.append(f"Friedman: chi2 = {f.chi2:.3f} (p = {f.p_chi2:.3g}); Iman-Davenport F = {f.f:.3f} (p = {f.p_f:.3g}); "
+                          f"k = {f.n_methods} methods, N = {f.n_blocks} blocks. Nemenyi critical difference (alpha = 0.05): {ranking.cd:.3f}.")
+        tests.items.append(Figure("cd_diagram.png", plots.cd_diagram(ranking.avg_rank, ranking.cd), "Critical-difference diagram: methods joined by a bar are not significantly different (Nemenyi, alpha = 0.05)."))
+        best = ranking.methods[0]
+        pairs = [p for p in ranking.pairwise if best in (p.a, p.b) or "relu" in (p.a, p.b)]
+        tests.text.append(f"Pairwise Wilcoxon signed-rank tests over the blocks, Holm-corrected over all {len(ranking.pairwise)} pairs; shown: pairs with the best method ({best}) or relu.")
+        tests.items.append(Table(["a", "b", "R+ (a better)", "R-", "p", "p (Holm)"],
+                                 [[p.a, p.b, f"{p.r_plus:.1f}", f"{p.r_minus:.1f}", f"{p.p:.3g}", f"{p.p_holm:.3g}"] for p in pairs]))
+    else:
+        tests.text.append("Not enough complete blocks (need >= 2 with every method finished) for the rank tests.")
+    sections.append(tests)
+    sections.append(Section("Per-task results", [], _per_task_tables(data, ranking)))
+    curves = _activation_curves(data)
+    if curves:
+        sections.append(Section("Activations compared", ["Function and derivative at the initial parameter values."],
+                                [Figure("activations.png", plots.activation_curves_figure(curves), "f(x) and f'(x) on [-4, 4]")]))
+    tc = Section("Training curves", ["Mean over seeds per epoch."])
+    for key, label in (("test_acc", "test accuracy"), ("train_loss", "training loss")):
+        c = _training_curves(data, key)
+        if c:
+            tc.items.append(Figure(f"curves_{key}.png", plots.training_curves_figure(c, label), label))
+    sections.append(tc)
+    sections.append(Section("Cost", ["Time per epoch (training + evaluation) and peak memory, means over runs; ratios to relu are geometric means over tasks."], [_cost(data, ranking)]))
+    sections.append(Section("Provenance", ["config hash: sha256 of the run config without its seed (first 12 hex digits)."], [_provenance(data)]))
+    if failed:
+        sections.append(Section("Failed runs", [], [Table(["task", "method", "seed", "error"], [[r.task, r.method, str(r.seed), (r.error or "").splitlines()[0][:160]] for r in failed])]))
+
+    names = sorted({r.bench for r in all_rows})
+    title = f"actlab benchmark report: {', '.join(names)}"
+    intro = [f"{len(data.rows)} finished runs, {len(failed)} failed; {len(data.tasks)} tasks, {len(data.methods)} methods, seeds {data.seeds}. "
+             f"Database: {Path(db).resolve()}. Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}."]
+    for s in sections:
+        for it in s.items:
+            if isinstance(it, Figure):
+                (out / it.name).write_bytes(it.png)
+    md, page = out / "report.md", out / "report.html"
+    md.write_text(to_markdown(title, intro, sections))
+    page.write_text(to_html(title, intro, sections))
+    return md, page, ranking, data
+
+
+def ranked_table_text(data: BenchData, ranking: Ranking) -> str:
+    """The ranked table as fixed-width text (printed at the end of ``actlab bench``)."""
+    return to_text(ranked_table(data, ranking))
