@@ -169,7 +169,7 @@ class _Run:
     """State shared by the fx and hook traversals: re-initializes weighted layers, records them."""
 
     def __init__(self, model: nn.Module, target_var: float, fallback: str | None, seed: int, generator: torch.Generator | None) -> None:
-        self.names = {m: n for n, m in model.named_modules()}
+        self.names = {m: n or type(m).__name__ for n, m in model.named_modules()}
         self.target_var, self.fallback, self.seed, self.generator = target_var, fallback, seed, generator
         self.records: dict[nn.Module, LayerRecord] = {}
         self.notes: list[str] = []
@@ -194,7 +194,8 @@ class _Run:
                 m.bias.zero_()
             if method == "lsuv":
                 for _ in range(3):
-                    v = float(m(x).double().var(unbiased=False))
+                    y = F.linear(x, m.weight, m.bias) if isinstance(m, nn.Linear) else m._conv_forward(x, m.weight, m.bias)
+                    v = float(y.double().var(unbiased=False))
                     if v <= 0:
                         break
                     m.weight.mul_(math.sqrt(self.target_var / v))
@@ -353,7 +354,8 @@ def autoinit(
     input_stat = Stat(float(input_mean), float(input_var))
     mode = "fx"
     try:
-        gm = fx.GraphModule(model, _Tracer().trace(model))
+        root = nn.Sequential(model) if _Tracer().is_leaf_module(model, "") else model  # a bare layer
+        gm = fx.GraphModule(root, _Tracer().trace(root))
     except Exception as e:  # noqa: BLE001 - any tracing failure means: use hooks
         mode = "hooks"
         run.notes.append(f"torch.fx could not trace the model ({type(e).__name__}: {str(e).splitlines()[0][:120]}); used forward hooks")

@@ -121,6 +121,8 @@ def _module_key(act: nn.Module) -> tuple:
 def _float64_copy(act: nn.Module) -> nn.Module:
     mod = copy.deepcopy(act).to(torch.float64)
     for m in mod.modules():
+        m._forward_hooks.clear()  # e.g. AutoInit's own hooks in hook mode
+        m._forward_pre_hooks.clear()
         if hasattr(m, "impl"):
             m.impl = "eager"  # the reference formula, float64-capable
     return mod.eval()

@@ -1,0 +1,177 @@
+"""AutoInit's per-layer rules (closed forms) and the traversal's behaviour on small graphs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import actlab
+from actlab.init import autoinit, init_model, measure_init
+from actlab.init import propagate as P
+from actlab.init.propagate import Stat
+
+
+def test_max_pool_exact_order_statistics():
+    two = P.max_pool(Stat(0.0, 1.0), 4)
+    three = P.max_pool(Stat(0.0, 1.0), 9)
+    assert (two.mean, two.var) == pytest.approx((1.029375, 0.491715), abs=1e-5)
+    assert (three.mean, three.var) == pytest.approx((1.485013, 0.357353), abs=1e-5)
+
+
+def test_max_pool_through_monotone_and_non_monotone_activations_match_monte_carlo():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(400_000, 4, generator=g, dtype=torch.float64)
+    for act in (nn.ReLU(), nn.GELU()):
+        stat = P.activation(act, Stat(0.0, 1.0))
+        pred = P.max_pool(stat, 4)
+        y = act(z).amax(1)
+        assert pred.mean == pytest.approx(float(y.mean()), abs=5e-3)
+        assert pred.var == pytest.approx(float(y.var()), abs=5e-3)
+
+
+RULES = [
+    ("avg_pool 2x2", lambda: P.avg_pool(Stat(0.3, 1.0), 4), (0.3, 0.25)),
+    ("add", lambda: P.add(Stat(0.5, 1.0), Stat(0.25, 2.0)), (0.75, 3.0)),
+    ("sub", lambda: P.sub(Stat(0.5, 1.0), Stat(0.25, 2.0)), (0.25, 3.0)),
+    ("mul", lambda: P.mul(Stat(1.0, 1.0), Stat(2.0, 3.0)), (2.0, 2.0 * 7.0 - 4.0)),
+    ("concat", lambda: P.concat([Stat(0.0, 1.0), Stat(1.0, 1.0)], [1, 3]), (0.75, 1.0 + 0.75 - 0.5625)),
+    ("dropout mu=0", lambda: P.dropout(Stat(0.0, 1.0), 0.5), (0.0, 2.0)),
+    ("dropout exact", lambda: P.dropout(Stat(1.0, 1.0), 0.2), (1.0, 2.0 / 0.8 - 1.0)),
+    ("scale", lambda: P.scale(Stat(1.0, 2.0), -3.0), (-3.0, 18.0)),
+    ("zero pad half", lambda: P.zero_pad(Stat(1.0, 1.0), 0.5), (0.5, 1.0 - 0.25)),
+]
+
+
+@pytest.mark.parametrize("name,rule,expected", RULES, ids=[r[0] for r in RULES])
+def test_rules_closed_form(name, rule, expected):
+    s = rule()
+    assert (s.mean, s.var) == pytest.approx(expected, abs=1e-12)
+
+
+def test_dropout_rule_matches_sampling():
+    x = 1.0 + torch.randn(1_000_000, dtype=torch.float64)
+    y = nn.functional.dropout(x, 0.3, training=True)
+    s = P.dropout(Stat(1.0, 1.0), 0.3)
+    assert s.var == pytest.approx(float(y.var()), rel=1e-2)
+
+
+@pytest.mark.parametrize("norm", [nn.BatchNorm1d(64), nn.LayerNorm(64), nn.GroupNorm(4, 64)], ids=lambda m: type(m).__name__)
+def test_norm_layers_reset_to_standard(norm):
+    s = P.module_rule(norm, Stat(3.0, 7.0), torch.zeros(2, 64), torch.zeros(2, 64))
+    assert (s.mean, s.var) == (0.0, 1.0)
+
+
+def test_batchnorm_resets_and_add_sums_in_a_graph():
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.bn, self.act, self.b = nn.Linear(64, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 64)
+
+        def forward(self, x):
+            h = self.bn(self.a(x))
+            return self.b(self.act(h + x))  # residual add: (0,1) + (0,1) -> (0, 2)
+
+    m = Block()
+    r = autoinit(m, input_shape=(64,), batch_size=512)
+    b = r.layers[1]
+    relu2 = actlab.init.activation_moments(nn.ReLU(), 0.0, 2.0)
+    assert b.in_second == pytest.approx(relu2.second, rel=1e-9)
+    assert b.weight_var == pytest.approx(1.0 / (64 * relu2.second))
+    assert r.mode == "fx" and r.within(0.8, 1.25)
+
+
+def test_depthwise_and_grouped_conv_fan_in_and_padding_coverage():
+    m = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.Tanh(), nn.Conv2d(8, 16, 3, padding=1, groups=2))
+    r = autoinit(m, input_shape=(8, 6, 6), batch_size=256, generator=torch.Generator().manual_seed(0))
+    assert [x.fan_in for x in r.layers] == [9, 36]
+    rho = P.conv_coverage(m[0], (1, 8, 6, 6))
+    assert rho == pytest.approx((4 * 4 + 16 * 6 + 16 * 9) / (36 * 9))
+    assert r.layers[0].weight_var == pytest.approx(1.0 / (9 * rho))
+    assert r.within(0.7, 1.4)  # 72 depthwise weights: the sample variance of W itself varies ~17 %
+
+
+def test_unsupported_module_raises_with_kinds_or_uses_lsuv():
+    class Odd(nn.Module):
+        def forward(self, x):
+            return torch.cumsum(x, dim=1)
+
+    def make():
+        return nn.Sequential(nn.Linear(16, 32), nn.ReLU(), Odd(), nn.Linear(32, 8))
+
+    with pytest.raises(ValueError, match="cumsum.*Supported: Linear"):
+        autoinit(make(), input_shape=(16,))
+    r = autoinit(make(), input_shape=(16,), fallback="lsuv", batch_size=256)
+    assert r.methods() == {"0": "autoinit", "3": "lsuv"}
+    assert r.layers[1].meas_var == pytest.approx(1.0, rel=0.05)
+
+
+def test_hook_mode_when_tracing_fails():
+    class Branchy(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.act, self.b = nn.Linear(32, 64), nn.SELU(), nn.Linear(64, 64)
+
+        def forward(self, x):
+            h = self.act(self.a(x))
+            if h.sum() > -1e9:  # data-dependent control flow: fx cannot trace this
+                h = h + 0.0 * h
+            return self.b(h)
+
+    r = autoinit(Branchy(), input_shape=(32,), batch_size=256)
+    assert r.mode == "hooks" and "torch.fx could not trace" in r.notes[0]
+    assert r.methods() == {"a": "autoinit", "b": "autoinit-measured"}
+    assert r.within(0.8, 1.25)
+
+
+def test_bn_running_stats_and_modes_restored():
+    m = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).eval()
+    autoinit(m, input_shape=(8,))
+    assert not m.training and torch.equal(m[1].running_mean, torch.zeros(8)) and int(m[1].num_batches_tracked) == 0
+
+
+def test_weights_come_from_generator_and_global_rng():
+    def draw(**kw):
+        m = nn.Sequential(nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2))
+        autoinit(m, input_shape=(8,), **kw)
+        return m[0].weight.detach().clone()
+
+    assert torch.equal(draw(generator=torch.Generator().manual_seed(1)), draw(generator=torch.Generator().manual_seed(1)))
+    torch.manual_seed(5)
+    a = draw()
+    b = draw()
+    assert not torch.equal(a, b)  # seed= fixes the measurement batch, not the weights
+
+
+@pytest.mark.parametrize("scheme,gain2", [("kaiming", 2.0), ("lecun", 1.0)])
+def test_classic_schemes(scheme, gain2):
+    m = nn.Sequential(nn.Linear(400, 300), nn.ReLU(), nn.Conv1d(4, 8, 5, groups=2))
+    init_model(m, scheme, generator=torch.Generator().manual_seed(0))
+    assert float(m[0].weight.detach().var()) * 400 == pytest.approx(gain2, rel=0.03)
+    assert float(m[0].bias.detach().abs().max()) == 0.0
+
+
+def test_init_model_default_and_errors():
+    m = nn.Linear(4, 4)
+    w = m.weight.detach().clone()
+    assert init_model(m, "default") is None and torch.equal(w, m.weight)
+    with pytest.raises(ValueError, match="did you mean 'kaiming'"):
+        init_model(m, "kaimin")
+    with pytest.raises(ValueError, match="input shape"):
+        init_model(m, "autoinit")
+    report = init_model(m, "autoinit", torch.zeros(3, 4))
+    assert report.layers[0].method == "autoinit"
+
+
+def test_measure_init_changes_nothing_and_report_renders(tmp_path):
+    m = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+    w = m[0].weight.detach().clone()
+    rep = measure_init(m, input_shape=(8,))
+    assert torch.equal(w, m[0].weight) and rep.mode == "measure" and len(rep.layers) == 2
+    table = autoinit(m, input_shape=(8,)).to_table()
+    assert "meas var" in table and "autoinit" in table
+    path = tmp_path / "p.png"
+    autoinit(m, input_shape=(8,)).plot(str(path), other=rep)
+    assert path.stat().st_size > 1000
