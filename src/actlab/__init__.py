@@ -23,7 +23,8 @@ from .surgery import SwapReport, param_groups, swap_activations
 from .data import TensorData, list_datasets, load_dataset
 # [api-train]
 # [api-init]
-# [api-bench]
+from .init import InitReport, activation_moments, autoinit, init_model
+from .bench import BenchConfig, ResultStore, load_bench_config, run_grid  # [api-bench]
 # [api-fast]
 from .fast import profile_elementwise, profile_model_step, set_compile_kernels
 
@@ -54,8 +55,12 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     # [all-train]
+    "autoinit",
+    "InitReport",
+    "init_model",
+    "activation_moments",
     # [all-init]
-    # [all-bench]
+    "BenchConfig", "ResultStore", "load_bench_config", "run_grid",  # [all-bench]
     # [all-fast]
     "profile_elementwise",
     "profile_model_step",

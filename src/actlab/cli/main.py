@@ -11,6 +11,8 @@ import sys
 COMMAND_MODULES = [
     "actlab.cli.zoo_cmds",  # list, show, plot
     "actlab.cli.profile_cmd",  # profile
+    "actlab.cli.init_cmd",  # init-report
+    "actlab.cli.bench_cmds",  # bench, report
     # [cli-modules]
 ]
 

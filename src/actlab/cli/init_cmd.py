@@ -1,0 +1,48 @@
+"""``actlab init-report MODEL --act NAME [--plot FILE.png] [--compare-default]``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init-report", help="AutoInit a model and print predicted vs measured pre-activation moments")
+    p.add_argument("model", help="registered model name (see actlab.list_models())")
+    p.add_argument("--act", default="relu", help="activation name (default relu)")
+    p.add_argument("--num-classes", type=int, default=10)
+    p.add_argument("--tiny", action="store_true", help="use the model's tiny test configuration")
+    p.add_argument("--target-var", type=float, default=1.0)
+    p.add_argument("--fallback", choices=["lsuv"], default=None, help="LSUV after unsupported modules")
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights and the sample batch")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--plot", metavar="FILE.png", default=None, help="save predicted vs measured variance per depth")
+    p.add_argument("--compare-default", action="store_true", help="also measure PyTorch's default init")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..init import autoinit, measure_init
+    from ..models import create_model, model_info
+
+    info = model_info(args.model)
+    kw = dict(info.test_kwargs) if args.tiny else {}
+    shape = info.test_shape if args.tiny else info.input_shape
+    kw.setdefault("num_classes", args.num_classes)
+    torch.manual_seed(args.seed)
+    model = create_model(args.model, act=args.act, in_chans=shape[0], **kw)
+    default = measure_init(model, input_shape=shape, target_var=args.target_var, seed=args.seed, batch_size=args.batch_size)
+    report = autoinit(
+        model, input_shape=shape, target_var=args.target_var, fallback=args.fallback,
+        seed=args.seed, generator=torch.Generator().manual_seed(args.seed), batch_size=args.batch_size,
+    )  # fmt: skip
+    print(f"AutoInit: {args.model} with {args.act}, input {shape}")
+    print(report.to_table())
+    if args.compare_default:
+        print(f"\nPyTorch default init: {args.model} with {args.act}")
+        print(default.to_table())
+    if args.plot:
+        report.plot(args.plot, other=default if args.compare_default else None)
+        print(f"wrote {args.plot}")
+    return 0
