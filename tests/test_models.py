@@ -17,6 +17,8 @@ from actlab.models import create_model, list_models, model_info
 from actlab.models.stochastic_depth import expected_active_blocks, survival_probs
 
 MODELS = list_models()
+XOR_X = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = torch.tensor([0.0, 1.0, 1.0, 0.0])
 TORCH_ACTS = tuple(
     c for c in vars(nn.modules.activation).values()
     if isinstance(c, type) and issubclass(c, nn.Module) and c is not nn.Module and c is not nn.MultiheadAttention
@@ -174,10 +176,44 @@ def test_single_neuron_outputs_one_value():
     with torch.no_grad():
         model.fc.weight.fill_(1.0)
         model.fc.bias.fill_(-1.0)
-    x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    assert torch.equal(model(x), torch.tensor([[0.0], [0.0], [0.0], [1.0]]))
+    assert torch.equal(model(XOR_X), torch.tensor([[0.0], [0.0], [0.0], [1.0]]))
     with pytest.raises(ValueError, match="num_classes"):
         create_model("single_neuron", num_classes=10)
+
+
+def test_single_neuron_ada_separates_xor_by_hand():
+    """Spec §3: w = (1, 1), b = 0, ADA alpha = 1 gives (0, e^-1, e^-1, 2e^-2); threshold 0.32."""
+    model = create_model("single_neuron", act=("ada", {"alpha": 1.0}), readout=False)
+    with torch.no_grad():
+        model.fc.weight.fill_(1.0)
+        model.fc.bias.zero_()
+    out = model(XOR_X).squeeze(1)
+    assert torch.allclose(out, torch.tensor([0.0, 0.367879, 0.367879, 0.270671]), atol=1e-6)
+    assert torch.equal((out > 0.32).float(), XOR_Y)
+
+
+def _train_xor(act: str, seed: int, steps: int = 400) -> bool:
+    torch.manual_seed(seed)
+    model = create_model("single_neuron", act=act)
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(steps):
+        opt.zero_grad()
+        F.binary_cross_entropy_with_logits(model(XOR_X).squeeze(1), XOR_Y).backward()
+        opt.step()
+    with torch.no_grad():
+        return bool(torch.equal((model(XOR_X).squeeze(1) > 0).float(), XOR_Y))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("act", ["gcu", "squ", "ncu", "ssu", "dsu"])
+def test_single_neuron_learns_xor_with_oscillating_activation(act):
+    assert _train_xor(act, seed=0)
+
+
+@pytest.mark.slow
+def test_single_neuron_cannot_learn_xor_with_monotonic_activation():
+    # a * relu(w.x + b) + c is monotone along w.x: no threshold separates XOR
+    assert not any(_train_xor("relu", seed) for seed in range(3))
 
 
 def test_allcnn_spatial_sizes():
@@ -265,3 +301,18 @@ def test_create_model_errors_are_helpful():
     with pytest.raises(ValueError, match="norm"):
         create_model("resnet20", norm=5)
     assert math.isfinite(expected_active_blocks(1))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", MODELS)
+def test_forward_backward_cuda(name):
+    kw = {"stochastic_depth": 0.5} if "stochastic_depth" in inspect.signature(model_info(name).builder).parameters else {}
+    model, x = _tiny(name, **kw)
+    model, x = model.cuda().train(), x.cuda()
+    out = model(x)
+    out.square().mean().backward()
+    assert out.is_cuda and torch.isfinite(out).all()
+    model.eval()
+    with torch.no_grad():
+        assert torch.isfinite(model(x)).all()

@@ -6,7 +6,10 @@ by all samples; a closed block is the identity (shortcut only) and its residual 
 computed. Evaluation: ``out = shortcut(x) + p_l * f(x)``.
 
 A residual block supports stochastic depth by holding a ``survival`` float (1.0 = always on)
-and combining its two paths with :func:`residual`.
+and combining its two paths with :func:`residual`. The gate is drawn from torch's global RNG
+in ``forward`` (training only), so runs are reproducible under ``torch.manual_seed``. A closed
+gate leaves the branch's parameters without gradient for that step: under
+``DistributedDataParallel`` pass ``find_unused_parameters=True``.
 """
 
 from __future__ import annotations
