@@ -13,7 +13,6 @@ COMMAND_MODULES = [
     "actlab.cli.profile_cmd",  # profile
     "actlab.cli.init_cmd",  # init-report
     "actlab.cli.bench_cmds",  # bench, report
-    "actlab.cli.bench_cmds",  # bench, report
     # [cli-modules]
 ]
 
