@@ -166,3 +166,15 @@ def test_pdelu_exponent_is_exact_and_base_clamped():
     assert m.exponent == 10.0
     x = torch.tensor([-30.0, -12.0, -10.0], dtype=torch.float64)
     torch.testing.assert_close(m.double()(x), torch.full((3,), -1.0, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("bad", [
+    dict(params=ParamSpec("a", 1.0)),  # a bare ParamSpec, not a tuple
+    dict(params=(("a", 1.0),)),
+    dict(aliases="lrelu2"),  # a str would be split into letters
+    dict(smoothness="smooth"),
+    dict(bounded_below=True),  # disagrees with output_range (-inf, inf)
+])
+def test_malformed_info_rows_fail_at_definition(bad):
+    with pytest.raises((TypeError, ValueError)):
+        ActivationInfo(name="zz_bad", formula="x", latex="x", **bad)

@@ -101,6 +101,12 @@ class ActivationInfo:
     notes: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.params, tuple) or not all(isinstance(p, ParamSpec) for p in self.params):
+            raise TypeError(
+                f"ActivationInfo {self.name!r}: params must be a tuple of ParamSpec, got {self.params!r}"
+            )
+        if isinstance(self.aliases, str) or not all(isinstance(a, str) for a in self.aliases):
+            raise TypeError(f"ActivationInfo {self.name!r}: aliases must be a tuple of str, got {self.aliases!r}")
         if self.smoothness not in _SMOOTHNESS:
             raise ValueError(
                 f"ActivationInfo {self.name!r}: smoothness must be one of {_SMOOTHNESS}, got {self.smoothness!r}"
