@@ -26,6 +26,12 @@ _NOTES = (
 )
 
 
+def _fp32_if_half(x: torch.Tensor) -> torch.Tensor:
+    """Half inputs are computed in float32: parameter gradients sum over the whole tensor and
+    overflow float16 otherwise."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def _ada_positive_part(x: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
     # relu(x) in the exponent too: exp(-alpha*x) for very negative x would overflow and
     # 0 * inf would give NaN; with relu(x) the exponent is beta there.
@@ -86,7 +92,8 @@ class ADA(_ADABase):
     """
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return _ada_positive_part(x, self.param("alpha", x), self.param("beta", x))
+        z = _fp32_if_half(x)
+        return _ada_positive_part(z, self.param("alpha", z), self.param("beta", z)).to(x.dtype)
 
 
 @register_activation(
@@ -134,8 +141,9 @@ class LeakyADA(_ADABase):
         self.leak = float(leak)
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        pos = _ada_positive_part(x, self.param("alpha", x), self.param("beta", x))
-        return self.leak * torch.clamp(x, max=0) + pos
+        z = _fp32_if_half(x)
+        pos = _ada_positive_part(z, self.param("alpha", z), self.param("beta", z))
+        return (self.leak * torch.clamp(z, max=0) + pos).to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, leak={self.leak:g}"

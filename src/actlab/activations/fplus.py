@@ -15,6 +15,12 @@ __all__ = ["FPLUS", "PFPLUS"]
 _PAPER = Paper("First Power Linear Unit with Sign", "2111.14349", 2021)
 
 
+def _fp32_if_half(x: torch.Tensor) -> torch.Tensor:
+    """Half inputs are computed in float32: parameter gradients sum over the whole tensor and
+    overflow float16 otherwise."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 @register_activation(
     ActivationInfo(
         name="fplus",
@@ -68,7 +74,7 @@ class PFPLUS(Activation):
     UNCONFIRMED; we use ``lam * x * (1 - mu x)^{H(x) - 1}`` (lower bound ``-lam/mu``). Initial
     values lam = mu = 1 make it equal to FPLUS. ``mu`` is kept strictly positive by a softplus
     reparameterization: a negative mu would put a pole at x = 1/mu < 0. ``lam <= 0`` flips
-    monotonicity and is not constrained.
+    monotonicity and is not constrained. Half inputs are computed in float32.
 
     Args:
         lam: initial scale lambda.
@@ -83,5 +89,6 @@ class PFPLUS(Activation):
         self.add_param("mu", mu, constraint=Positive(), trainable=trainable)
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        lam, mu = self.param("lam", x), self.param("mu", x)
-        return lam * x / (1 - mu * torch.clamp(x, max=0))
+        z = _fp32_if_half(x)
+        lam, mu = self.param("lam", z), self.param("mu", z)
+        return (lam * z / (1 - mu * torch.clamp(z, max=0))).to(x.dtype)

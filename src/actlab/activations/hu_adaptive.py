@@ -2,7 +2,8 @@
 for various layers" (IEEE TNNLS 34(9), 2023; code HuHaigen/Adaptively-Customizing-Activation-Functions).
 
 One scalar set of parameters per activation layer (the authors create new variables at each
-call site); ``shape="channel"`` gives per-channel values instead.
+call site); ``shape="channel"`` gives per-channel values instead. Half inputs are computed in
+float32.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ __all__ = ["AdaptiveSigmoid", "AdaptiveTanh", "AdaptiveReLU", "AdaptiveReLUMax"]
 _PAPER = Paper("Adaptively Customizing Activation Functions for Various Layers", "2112.09442", 2023)
 _ABCD_SPECS = (ParamSpec("a", 1.0), ParamSpec("b", 1.0), ParamSpec("c", 0.0), ParamSpec("d", 0.0))
 _ABCD0 = {"a": 1.0, "b": 1.0, "c": 0.0, "d": 0.0}
+
+
+def _fp32_if_half(x: torch.Tensor) -> torch.Tensor:
+    """Half inputs are computed in float32: parameter gradients sum over the whole tensor and
+    overflow float16 otherwise."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 class _ABCD(Activation):
@@ -66,8 +73,9 @@ class AdaptiveSigmoid(_ABCD):
 """ + _ABCD_ARGS
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        a, b, c, d = self._abcd(x)
-        return b * torch.sigmoid(a * x + c) + d
+        z = _fp32_if_half(x)
+        a, b, c, d = self._abcd(z)
+        return (b * torch.sigmoid(a * z + c) + d).to(x.dtype)
 
 
 @register_activation(
@@ -92,8 +100,9 @@ class AdaptiveTanh(_ABCD):
 """ + _ABCD_ARGS
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        a, b, c, d = self._abcd(x)
-        return b * torch.tanh(a * x + c) + d
+        z = _fp32_if_half(x)
+        a, b, c, d = self._abcd(z)
+        return (b * torch.tanh(a * z + c) + d).to(x.dtype)
 
 
 @register_activation(
@@ -134,7 +143,8 @@ class AdaptiveReLU(Activation):
         self.add_param("alpha", alpha, trainable=trainable)
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(x) + self.param("alpha", x) * torch.clamp(x, max=0)
+        z = _fp32_if_half(x)
+        return (torch.relu(z) + self.param("alpha", z) * torch.clamp(z, max=0)).to(x.dtype)
 
 
 @register_activation(
@@ -161,5 +171,6 @@ class AdaptiveReLUMax(_ABCD):
 """ + _ABCD_ARGS
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        a, b, c, d = self._abcd(x)
-        return torch.maximum(a * x + c, b * x + d)
+        z = _fp32_if_half(x)
+        a, b, c, d = self._abcd(z)
+        return torch.maximum(a * z + c, b * z + d).to(x.dtype)

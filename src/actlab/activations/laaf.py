@@ -136,7 +136,9 @@ class LAAF(_Scaled):
         super().__init__(base, n, a, trainable, base_params, mode, **kw)
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return self._scaled_base(x)
+        # half inputs in float32: the gradient of ``a`` sums over the whole tensor
+        z = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        return self._scaled_base(z).to(x.dtype)
 
 
 class LAAFGlobal:
