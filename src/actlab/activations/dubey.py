@@ -216,8 +216,8 @@ PAU_LEAKY_RELU_INIT: tuple[tuple[float, ...], tuple[float, ...]] = (
     latex=r"\frac{\sum_{j=0}^{5} a_j x^j}{1 + \left|\sum_{k=1}^{4} b_k x^k\right|}",
     paper=Paper("Pade Activation Units: End-to-end Learning of Flexible Activation Functions in Deep "
                 "Networks", "1907.06732", 2020),
-    params=(ParamSpec("numerator", 0.0, constraint="none (6 coefficients, fit to leaky_relu)"),
-            ParamSpec("denominator", 0.0, constraint="none (4 coefficients, safe |Q|)")),
+    params=(ParamSpec("numerator", 0.0, constraint="none; vector a_0..a_5, init PAU_LEAKY_RELU_INIT"),
+            ParamSpec("denominator", 0.0, constraint="none; vector b_1..b_4, init PAU_LEAKY_RELU_INIT")),
     f0=0.0, df0=0.505, category="dubey",
     notes="Degrees (5, 4); initial coefficients our least-squares fit of leaky_relu(0.01) on [-3, 3] "
     "(the PAU authors' fitted table was not re-checked). Safe denominator 1 + |Q(x)| (the paper's 'safe "
