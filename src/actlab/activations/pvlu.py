@@ -18,6 +18,8 @@ from ._registry import register_activation
         params=(ParamSpec("alpha", 0.1), ParamSpec("beta", 1.0)),
         monotonic=False,
         smoothness="C0",
+        bounded_below=True,
+        output_range=(-0.1, float("inf")),  # min -alpha at x = -pi/(2 beta); x >= 0 branch stays >= 0
         f0=0.0,
         df0=None,
         category="seed",
@@ -32,7 +34,8 @@ class PVLU(Activation):
     From Gupta & Ahuja, "Parametric Variational Linear Units (PVLUs) in Deep Convolutional
     Networks", arXiv 2110.12246. The paper's initial values are unconfirmed; we use the
     third-party defaults alpha = 0.1, beta = 1 (scalars). ``alpha=0`` makes PVLU equal ReLU,
-    which is what ``swap_activations(..., warm_start=True)`` uses.
+    which is what ``swap_activations(..., warm_start=True)`` uses. Bounded below by ``-alpha``
+    (attained at x = -pi/(2 beta)) whenever ``alpha * beta < 1``, as at the defaults.
 
     Args:
         alpha: initial amplitude.
