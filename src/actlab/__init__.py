@@ -19,6 +19,7 @@ from .models import create_model, list_models, register_model
 # [api-models]
 from .models import ModelInfo, model_info  # models-cnn
 from .surgery import SwapReport, param_groups, swap_activations
+from .models.mocapsnet import margin_loss  # models-special
 # [api-data]
 from .data import TensorData, list_datasets, load_dataset
 # [api-train]
@@ -50,6 +51,7 @@ __all__ = [
     "SwapReport",
     "param_groups",
     "swap_activations",
+    "margin_loss",
     # [all-data]
     "TensorData",
     "list_datasets",

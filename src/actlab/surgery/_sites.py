@@ -160,7 +160,9 @@ def trace(model: nn.Module) -> fx.GraphModule:
             "only be swapped in a traceable model; pass functional=False to swap activation modules only, "
             "or make that forward traceable (no Python control flow on tensor values)."
         ) from e
-    return fx.GraphModule(tracer.root, graph, type(model).__name__)
+    gm = fx.GraphModule(tracer.root, graph, type(model).__name__)
+    gm.training = model.training
+    return gm
 
 
 def mode_independent(model: nn.Module) -> bool:
