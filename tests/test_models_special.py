@@ -199,3 +199,31 @@ def test_mocapsnet_swap_with_warm_start():
     assert [(s.name, s.num_channels) for s in report.sites] == [("act1", 16)]
     assert torch.equal(model(x), before)
     assert math.isfinite(margin_loss(model(x), torch.tensor([0, 1])).item())
+
+
+def _saved_bytes(model: nn.Module, x: torch.Tensor) -> int:
+    """Bytes of distinct tensors autograd saves for backward during one forward pass."""
+    from torch.autograd.graph import saved_tensors_hooks
+
+    seen: set = set()
+
+    def pack(t):
+        seen.add((t.data_ptr(), t.numel() * t.element_size()))
+        return t
+
+    with saved_tensors_hooks(pack, lambda t: t):
+        model(x)
+    return sum(n for _, n in seen)
+
+
+def test_momentum_blocks_store_no_activations():
+    """Memory-efficient momentum blocks save only (x, v) per block; plain autograd saves every layer."""
+    kw = model_info("mocapsnet").test_kwargs
+    x = torch.randn(4, 1, 20, 20)
+    saved = {
+        (me, nb): _saved_bytes(create_model("mocapsnet", num_classes=3, **{**kw, "num_blocks": nb, "memory_efficient": me}), x)
+        for me in (False, True) for nb in (1, 3)
+    }
+    per_block_plain = (saved[False, 3] - saved[False, 1]) / 2
+    per_block_efficient = (saved[True, 3] - saved[True, 1]) / 2
+    assert per_block_plain > 5 * per_block_efficient > 0
