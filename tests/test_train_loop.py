@@ -113,10 +113,14 @@ def test_activation_params_excluded_from_decay():
 
     net = create_model("mlp", num_classes=3, in_chans=4, act="pvlu", width=5)
     groups = param_groups_for(net, TrainConfig(weight_decay=5e-4, act_lr_scale=0.1, lr=1.0))
-    act_group = [g for g in groups if g["weight_decay"] == 0.0]
-    assert len(groups) == 2 and act_group and act_group[0]["lr"] == pytest.approx(0.1)
-    n_act = sum(p.numel() for p in act_group[0]["params"])
+    by_name = {g["name"]: g for g in groups}
+    assert by_name["activation"]["weight_decay"] == 0.0 and by_name["activation"]["lr"] == pytest.approx(0.1)
+    assert by_name["decay"]["weight_decay"] == 5e-4 and "lr" not in by_name["decay"]
+    n_act = sum(p.numel() for p in by_name["activation"]["params"])
     assert n_act == sum(p.numel() for n, p in net.named_parameters() if ".act." in n) > 0
+    lg = param_groups_for(net, TrainConfig(optimizer="langevin_sgd", langevin_rho=0.5))
+    assert {g["langevin"] for g in lg} == {True, False}
+    assert sum(len(g["params"]) for g in lg) == len(list(net.parameters()))
 
 
 def test_per_class_metrics_match_sklearn():

@@ -20,43 +20,25 @@ from torch import nn
 from .config import TrainConfig
 from .langevin import LangevinAdam, LangevinRMSprop, LangevinSGD, langevin_layer_groups
 
-__all__ = ["make_optimizer", "make_schedule", "schedule_factor", "activation_parameters", "param_groups_for"]
-
-
-def activation_parameters(model: nn.Module) -> list[nn.Parameter]:
-    """Trainable parameters that belong to activation modules (instances of :class:`actlab.Activation`)."""
-    from ..activations import Activation
-
-    seen: set[int] = set()
-    out = []
-    for m in model.modules():
-        if isinstance(m, Activation):
-            for p in m.parameters():
-                if p.requires_grad and id(p) not in seen:
-                    seen.add(id(p))
-                    out.append(p)
-    return out
+__all__ = ["make_optimizer", "make_schedule", "schedule_factor", "param_groups_for"]
 
 
 def param_groups_for(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
-    """Param groups: network weights (``weight_decay``), activation parameters (``act_weight_decay``,
-    ``lr * act_lr_scale``); for Langevin optimizers each is split further into the noisy first
-    ``floor(langevin_rho * L)`` layers (``langevin=True``) and the rest (``langevin=False``)."""
-    act_ids = {id(p) for p in activation_parameters(model)}
-    params = [p for p in model.parameters() if p.requires_grad]
-    base = [
-        {"params": [p for p in params if id(p) not in act_ids], "weight_decay": cfg.weight_decay, "lr": cfg.lr},
-        {"params": [p for p in params if id(p) in act_ids], "weight_decay": cfg.act_weight_decay,
-         "lr": cfg.lr * cfg.act_lr_scale},
-    ]
+    """Param groups of :func:`actlab.surgery.param_groups`: weights and biases/norms decay with
+    ``cfg.weight_decay``; activation parameters get ``act_weight_decay`` and ``lr * act_lr_scale``.
+    For Langevin optimizers each group is split further into the parameters of the first
+    ``floor(langevin_rho * L)`` layers (``langevin=True``, noisy) and the rest (``langevin=False``)."""
+    from ..surgery import param_groups
+
+    groups = param_groups(model, cfg.weight_decay, cfg.act_weight_decay, cfg.act_lr_scale, lr=cfg.lr)
     if cfg.optimizer.startswith("langevin"):
         noisy_ids = {id(p) for p in langevin_layer_groups(model, cfg.langevin_rho)[0]}
-        base = [
+        groups = [
             {**g, "params": [p for p in g["params"] if (id(p) in noisy_ids) == flag], "langevin": flag}
-            for g in base
+            for g in groups
             for flag in (True, False)
         ]
-    return [g for g in base if g["params"]]
+    return [g for g in groups if g["params"]]
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, seed: int | None = None) -> torch.optim.Optimizer:
