@@ -364,3 +364,10 @@ def test_timm_swap():
     report = swap_activations(model, "pvlu", warm_start=True)
     assert len(report) > 0 and not any(isinstance(m, nn.ReLU) for m in report.model.modules())
     assert torch.equal(report.model(x), before)
+
+
+def test_failed_warm_start_leaves_model_unchanged():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh())
+    with pytest.raises(ValueError):
+        swap_activations(model, "pvlu", warm_start=True)  # ReLU works, Tanh has no warm start
+    assert isinstance(model[1], nn.ReLU) and isinstance(model[3], nn.Tanh)

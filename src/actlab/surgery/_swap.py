@@ -59,7 +59,7 @@ class SwapReport:
 
     Attributes:
         model: the swapped model; continue with this one (see :func:`swap_activations`).
-        sites: every replaced site in forward order.
+        sites: every replaced site, in forward order (module registration order when not traced).
         trace_error: why ``torch.fx`` could not trace the model (``functional="auto"`` only), else ``None``.
     """
 
@@ -242,13 +242,11 @@ def _swap_modules(model, act, select, warm, example_input, ref) -> tuple[nn.Modu
             for h in hooks:
                 h.remove()
         found = [(s, _with_shape(ch, shapes.get(s.name))) for s, ch in found]
-    done = []
-    for index, (site, ch) in enumerate(found):
-        if select(site.name, site.old):
-            new = _fresh(act, site, index, ch, warm, ref)
-            _set_module(model, site.path, new)
-            done.append(_record(site, new, ch, site.path, warm))
-    return model, done
+    # build (and warm-start) every replacement before touching the model: an error leaves it unchanged
+    news = [(s, ch, _fresh(act, s, i, ch, warm, ref)) for i, (s, ch) in enumerate(found) if select(s.name, s.old)]
+    for site, ch, new in news:
+        _set_module(model, site.path, new)
+    return model, [_record(site, new, ch, site.path, warm) for site, ch, new in news]
 
 
 def _with_shape(ch: tuple[int, int] | None, shape: tuple[int, ...] | None) -> tuple[int, int] | None:
@@ -278,28 +276,28 @@ def _swap_graph(model, gm, act, select, warm, example_input, ref) -> SwapReport:
         _eval_run(gm, lambda: ShapeProp(gm).propagate(example_input))
     modules = dict(gm.named_modules())
     chans = {s.name: graph_channels(s.node, modules) for _, s in chosen}
-    if not need_graph:  # every chosen site is a module called once: replace in place
-        done = []
-        for index, s in chosen:
-            new = _fresh(act, s, index, chans[s.name], warm, ref)
-            _set_module(model, s.path, new)
-            done.append(_record(s, new, chans[s.name], s.path, warm))
-        return SwapReport(model, done)
     order = {n: i for i, n in enumerate(gm.graph.nodes)}
+    for _, s in chosen:
+        x = s.node.args[0] if s.node.args else s.node.kwargs["input"]
+        if s.inplace and any(order[u] > order[s.node] for u in x.users if u is not s.node):
+            raise ValueError(
+                f"site {s.name!r}: in-place activation {s.node.format_node()} whose input is used again "
+                "afterwards cannot be swapped safely; use the out-of-place form in the model's code"
+            )
+    # build (and warm-start) every replacement before touching anything: an error leaves the model unchanged
+    news = [(s, _fresh(act, s, index, chans[s.name], warm, ref)) for index, s in chosen]
+    if not need_graph:  # every chosen site is a module called once: replace in place
+        for s, new in news:
+            _set_module(model, s.path, new)
+        return SwapReport(model, [_record(s, new, chans[s.name], s.path, warm) for s, new in news])
     done = []
-    for index, s in chosen:
+    for s, new in news:
         node, ch = s.node, chans[s.name]
-        new = _fresh(act, s, index, ch, warm, ref)
         if s.kind == "module" and calls[s.path] == 1:
             _set_module(gm, s.path, new)
             done.append(_record(s, new, ch, s.path, warm))
             continue
         x = node.args[0] if node.args else node.kwargs["input"]
-        if s.inplace and any(order[u] > order[node] for u in x.users if u is not node):
-            raise ValueError(
-                f"site {s.name!r}: in-place activation {node.format_node()} whose input is used again "
-                "afterwards cannot be swapped safely; use the out-of-place form in the model's code"
-            )
         leaf = s.path if s.kind == "module" else f"{s.path}.{s.name.rsplit('.', 1)[-1].split('(')[0]}"
         target = _free_name(gm, f"{leaf.lstrip('.')}_act")
         gm.add_submodule(target, new)
