@@ -173,23 +173,36 @@ class _Run:
         self.target_var, self.fallback, self.seed, self.generator = target_var, fallback, seed, generator
         self.records: dict[nn.Module, LayerRecord] = {}
         self.notes: list[str] = []
+        self.calibrate = False
+        self.center = False
+        self._shared: set[nn.Module] = set()
 
     def weighted(self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True) -> Stat:
         rho, fi = P.conv_coverage(m, x.shape), fan_in(m)
         if m in self.records:  # shared layer: keep the first call's weights
             rec = self.records[m]
-            if self.names[m] + " is called more than once" not in self.notes:
+            if m not in self._shared:
+                self._shared.add(m)
                 self.notes.append(f"{self.names[m]} is called more than once; initialized for its first call")
-            return Stat(0.0, rec.weight_var * fi * rho * a.second)
+            return Stat(0.0, rec.weight_var * fi * rho * (a.var if self.center and fi > 1 else a.second))
         method = "lsuv" if a.measured else ("autoinit" if input_known else "autoinit-measured")
-        if a.second <= 0 or not math.isfinite(a.second):
+        stat = _measured(x, False) if self.calibrate and method == "autoinit" else a
+        if stat is not a:  # closed loop: moments of the real input on the seeded batch
+            method = "autoinit-calibrated"
+        center = self.center and fi > 1
+        second = stat.var if center else stat.second  # centred rows cancel the mean
+        if second <= 0 or not math.isfinite(second):
             raise ValueError(
-                f"the input of {self.names[m]!r} has predicted E[x^2] = {a.second:g}; AutoInit cannot scale "
-                "weights for a constant-zero input (check the preceding layers and input_var)"
+                f"the input of {self.names[m]!r} has {'variance' if center else 'E[x^2]'} {second:g}; AutoInit "
+                "cannot scale weights for a constant input (check the preceding layers and input_var)"
             )
-        var_w = self.target_var / (fi * rho * a.second)
+        var_w = self.target_var / (fi * rho * second)
         with torch.no_grad():
             m.weight.normal_(0.0, math.sqrt(var_w), generator=self.generator)
+            if center:  # zero-mean rows of fixed squared norm var_w * fan_in
+                rows = m.weight.view(m.weight.shape[0], -1)
+                rows.sub_(rows.mean(1, keepdim=True))
+                rows.mul_(math.sqrt(var_w * fi) / rows.norm(dim=1, keepdim=True).clamp_min(1e-12))
             if m.bias is not None:
                 m.bias.zero_()
             if method == "lsuv":
@@ -201,7 +214,7 @@ class _Run:
                     m.weight.mul_(math.sqrt(self.target_var / v))
                 var_w = float(m.weight.double().var(unbiased=False))
         self.records[m] = LayerRecord(
-            self.names[m], kind_of(m), len(self.records), fi, var_w, a.second, 0.0, self.target_var, method=method
+            self.names[m], kind_of(m), len(self.records), fi, var_w, stat.second, 0.0, self.target_var, method=method
         )
         return Stat(0.0, self.target_var)
 
@@ -319,6 +332,8 @@ def autoinit(
     *,
     generator: torch.Generator | None = None,
     batch_size: int = 128,
+    calibrate: bool = False,
+    center: bool = False,
 ) -> InitReport:
     """Re-initializes ``model`` in place so every pre-activation has mean 0, variance ``target_var``.
 
@@ -335,6 +350,19 @@ def autoinit(
             passes and of Monte Carlo moments.
         generator: random source of the new weights; ``None`` uses PyTorch's global generator.
         batch_size: size of the sample batch used for shapes and for the measurement.
+        calibrate: closed-loop variant: scale each weighted layer by the ``E[x^2]`` of its real
+            input on the seeded ``N(input_mean, input_var)`` batch (still data-free) instead of the
+            analytic prediction. It removes what the independence/Gaussian model misses -- spatial
+            correlation before pooling, finite-width fluctuations, heavy tails of polynomial
+            activations (SQU, NCU) whose variance map ``v -> v^2`` has an unstable fixed point --
+            at the cost of the report no longer testing the prediction (method
+            ``autoinit-calibrated``).
+        center: make each output unit's weights zero-mean over its fan-in, with squared norm
+            ``target_var / (rho v)`` (AutoInit's optional zero-mean, fixed-norm weights). The input
+            mean then no longer reaches the output, so the variance ``v`` replaces ``v + mu^2``
+            (after ReLU the gain is ``1/0.3408 = 2.93``, not He's 2). It removes the per-unit
+            offsets ``mu sum_j w_ij`` that dominate the pre-activation variance of narrow layers
+            after non-zero-mean activations (sigmoid, ReLU family) and the sampling noise of ``|w_i|``.
 
     Returns:
         An :class:`InitReport` with predicted and measured moments per weighted layer.
@@ -351,6 +379,7 @@ def autoinit(
     if generator is None:  # draw from the caller's global RNG before the passes fork and seed it
         generator = torch.Generator(batch.device).manual_seed(int(torch.randint(2**62, (), dtype=torch.int64)))
     run = _Run(model, target_var, fallback, seed, generator)
+    run.calibrate, run.center = bool(calibrate), bool(center)
     input_stat = Stat(float(input_mean), float(input_var))
     mode = "fx"
     try:
