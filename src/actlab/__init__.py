@@ -22,6 +22,7 @@ from .surgery import SwapReport, param_groups, swap_activations
 from .models.mocapsnet import margin_loss  # models-special
 # [api-data]
 from .data import TensorData, list_datasets, load_dataset
+from .train import LangevinAdam, LangevinRMSprop, LangevinSGD, LayerwiseReinit, RunResult, TrainConfig, train_one
 # [api-train]
 # [api-init]
 from .init import InitReport, activation_moments, autoinit, init_model
@@ -56,6 +57,13 @@ __all__ = [
     "TensorData",
     "list_datasets",
     "load_dataset",
+    "LangevinAdam",
+    "LangevinRMSprop",
+    "LangevinSGD",
+    "LayerwiseReinit",
+    "RunResult",
+    "TrainConfig",
+    "train_one",
     # [all-train]
     "autoinit",
     "InitReport",

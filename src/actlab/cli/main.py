@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "actlab.cli.profile_cmd",  # profile
     "actlab.cli.init_cmd",  # init-report
     "actlab.cli.bench_cmds",  # bench, report
+    "actlab.cli.train_cmd",  # train
     # [cli-modules]
 ]
 
