@@ -305,6 +305,31 @@ def test_warm_start_on_registered_model():
     assert torch.equal(report.model(x), before)
 
 
+_WITH_ACT = [n for n in actlab.list_models() if actlab.models.model_info(n).has_activation]
+_FAST = {"resnet20", "cnn1d", "mocapsnet", "pynada_mlp", "vgg11"}  # traced, untraceable, two roles, plain
+
+
+@pytest.mark.parametrize(
+    "name", [n if n in _FAST else pytest.param(n, marks=pytest.mark.slow) for n in _WITH_ACT]
+)
+def test_registered_models_relu_to_pvlu_warm_start(name):
+    """Every ReLU site of every registered model swaps to per-channel PVLU with an identical output."""
+    info = actlab.models.model_info(name)
+    kw = {"num_classes": 3, "in_chans": info.test_shape[0], **info.test_kwargs}
+    model = actlab.create_model(name, **kw).eval()
+    x = torch.randn(2, *info.test_shape)
+    before = model(x)
+    is_relu = lambda n, m: type(m).__name__ == "ReLU"  # noqa: E731  (nn.ReLU and actlab's ReLU)
+    n_relu = sum(is_relu("", m) for m in model.modules())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # untraceable families warn that only modules are swapped
+        report = swap_activations(model, ("pvlu", {"shape": "channel"}), where=is_relu, warm_start=True,
+                                  example_input=x)
+    assert len(report) >= n_relu > 0
+    assert not any(is_relu("", m) for m in report.model.modules())
+    assert torch.equal(report.model(x), before)
+
+
 # ------------------------------------------------------------------------------ param_groups
 def test_param_groups_contents():
     model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.PReLU(4), nn.Flatten(), nn.Linear(4, 2))

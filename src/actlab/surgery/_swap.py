@@ -232,10 +232,14 @@ def _swap_modules(model, act, select, warm, example_input, ref) -> tuple[nn.Modu
     found = module_sites(model)
     if example_input is not None:  # read the channels each module actually sees
         shapes: dict[str, tuple[int, ...]] = {}
-        hooks = [
-            s.old.register_forward_pre_hook(lambda m, a, n=s.name: shapes.setdefault(n, tuple(a[0].shape)))
-            for s, _ in found
-        ]
+
+        def hook(name: str) -> Callable:
+            def record(module: nn.Module, args: tuple) -> None:  # must return None (else it replaces args)
+                shapes.setdefault(name, tuple(args[0].shape))
+
+            return record
+
+        hooks = [s.old.register_forward_pre_hook(hook(s.name)) for s, _ in found]
         try:
             _eval_run(model, lambda: model(example_input))
         finally:
