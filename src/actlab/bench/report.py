@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -55,6 +56,7 @@ class Ranking:
     friedman: stats.FriedmanResult | None
     cd: float | None
     pairwise: list[stats.PairwiseResult]
+    excluded: list[str]  # methods left out of the rank tests (too many missing runs)
 
 
 def collect(rows: Sequence[RunRow]) -> BenchData:
@@ -70,17 +72,27 @@ def collect(rows: Sequence[RunRow]) -> BenchData:
     return BenchData(tasks, methods, seeds, scores, list(rows))
 
 
-def _block_table(data: BenchData, blocks: str) -> np.ndarray:
+def _block_table(data: BenchData, methods: Sequence[str], blocks: str) -> np.ndarray:
     """``blocks x methods``: per (task, seed) scores (``task_seed``) or per-task means (``task``); incomplete blocks dropped."""
-    cols = [data.scores[m] for m in data.methods]
+    cols = [data.scores[m] for m in methods]
     if blocks == "task":
-        with np.errstate(all="ignore"):
-            t = np.stack([np.nanmean(np.where(np.isfinite(c), c, np.nan), axis=0) if np.isfinite(c).any() else np.full(c.shape[1], np.nan) for c in cols], axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a task with no finished run: NaN, dropped below
+            t = np.stack([np.nanmean(c, axis=0) for c in cols], axis=1)
     elif blocks == "task_seed":
         t = np.stack([c.reshape(-1) for c in cols], axis=1)
     else:
         raise ValueError(f"blocks must be 'task' or 'task_seed', got {blocks!r}")
     return t[np.isfinite(t).all(axis=1)]
+
+
+def _testable_methods(data: BenchData, blocks: str) -> list[str]:
+    """The methods that enter the rank tests: all of them, unless that leaves < 2 complete blocks;
+    then the methods with the fewest finished runs are left out one at a time."""
+    methods = list(data.methods)
+    while len(methods) > 2 and _block_table(data, methods, blocks).shape[0] < 2:
+        methods.remove(min(methods, key=lambda m: (np.isfinite(data.scores[m]).sum(), -methods.index(m))))
+    return methods
 
 
 def rank_methods(data: BenchData, seed: int = 0, blocks: str = "task_seed") -> Ranking:
@@ -91,22 +103,23 @@ def rank_methods(data: BenchData, seed: int = 0, blocks: str = "task_seed") -> R
         seed: bootstrap seed.
         blocks: ``"task_seed"`` (each task and seed where every method finished is one block; seeds
             pair runs that share data order and initialisation stream) or ``"task"`` (per-task
-            means; Demšar's setting, needs many tasks to have power).
+            means; Demšar's setting, needs many tasks to have power). Methods whose missing runs
+            would leave fewer than 2 complete blocks are left out of the rank tests (``Ranking.excluded``).
     """
     overall = {m: stats.mean_ci(data.scores[m], seed=seed) for m in data.methods}
     per_task = {t: {m: stats.mean_ci(data.scores[m][:, j], seed=seed) for m in data.methods} for j, t in enumerate(data.tasks)}
-    table = _block_table(data, blocks) if len(data.methods) >= 2 else np.zeros((0, len(data.methods)))
-    if table.shape[0] >= 1 and len(data.methods) >= 2:
-        r = stats.average_ranks(table)
-        avg = dict(zip(data.methods, map(float, r)))
-        fr = stats.friedman(table) if table.shape[0] >= 2 else None
-        cd = stats.nemenyi_cd(len(data.methods), table.shape[0])
-        pw = stats.wilcoxon_holm(table, data.methods) if table.shape[0] >= 2 else []
-    else:
-        avg = {m: float("nan") for m in data.methods}
-        fr, cd, pw = None, None, []
+    tested = _testable_methods(data, blocks)
+    table = _block_table(data, tested, blocks) if len(tested) >= 2 else np.zeros((0, len(tested)))
+    avg = {m: float("nan") for m in data.methods}
+    fr, cd, pw = None, None, []
+    if table.shape[0] >= 1 and len(tested) >= 2:
+        avg.update(zip(tested, map(float, stats.average_ranks(table))))
+        cd = stats.nemenyi_cd(len(tested), table.shape[0])
+        if table.shape[0] >= 2:
+            fr, pw = stats.friedman(table), stats.wilcoxon_holm(table, tested)
     order = sorted(data.methods, key=lambda m: (avg[m] if math.isfinite(avg[m]) else math.inf, -np.nan_to_num(overall[m].mean, nan=-1)))
-    return Ranking(order, avg, overall, per_task, blocks, int(table.shape[0]), fr, cd, pw)
+    excluded = [m for m in data.methods if m not in tested]
+    return Ranking(order, avg, overall, per_task, blocks, int(table.shape[0]), fr, cd, pw, excluded)
 
 
 def _fmt(iv: stats.Interval, pct: bool = True) -> tuple[str, str, str]:
@@ -247,7 +260,10 @@ def write_report(db: str | Path, out_dir: str | Path, bench: str | None = None, 
         f = ranking.friedman
         tests.text.append(f"Friedman: chi2 = {f.chi2:.3f} (p = {f.p_chi2:.3g}); Iman-Davenport F = {f.f:.3f} (p = {f.p_f:.3g}); "
                           f"k = {f.n_methods} methods, N = {f.n_blocks} blocks. Nemenyi critical difference (alpha = 0.05): {ranking.cd:.3f}.")
-        tests.items.append(Figure("cd_diagram.png", plots.cd_diagram(ranking.avg_rank, ranking.cd), "Critical-difference diagram: methods joined by a bar are not significantly different (Nemenyi, alpha = 0.05)."))
+        if ranking.excluded:
+            tests.text.append(f"Left out of the rank tests for missing runs: {', '.join(ranking.excluded)}.")
+        ranked = {m: r for m, r in ranking.avg_rank.items() if math.isfinite(r)}
+        tests.items.append(Figure("cd_diagram.png", plots.cd_diagram(ranked, ranking.cd), "Critical-difference diagram: methods joined by a bar are not significantly different (Nemenyi, alpha = 0.05)."))
         best = ranking.methods[0]
         pairs = [p for p in ranking.pairwise if best in (p.a, p.b) or "relu" in (p.a, p.b)]
         tests.text.append(f"Pairwise Wilcoxon signed-rank tests over the blocks, Holm-corrected over all {len(ranking.pairwise)} pairs; shown: pairs with the best method ({best}) or relu.")
