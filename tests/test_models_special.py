@@ -227,3 +227,17 @@ def test_momentum_blocks_store_no_activations():
     per_block_plain = (saved[False, 3] - saved[False, 1]) / 2
     per_block_efficient = (saved[True, 3] - saved[True, 1]) / 2
     assert per_block_plain > 5 * per_block_efficient > 0
+
+
+@pytest.mark.parametrize(
+    "name, kw, count",
+    [
+        # convs 864 + 110,592 + 423,936 + 1,695,744, skips 10,240, readout 1,280; BNTT 2 x 2,912 channels x 50 steps
+        ("spiking_resnet", {}, 2_242_656 + 291_200),
+        # conv1 20,992; primary 5,308,672; caps1 2,359,296; 3 blocks x 2 x 65,536; class caps 40,960
+        ("mocapsnet", {}, 8_123_136),
+        ("mocapsnet", {"decoder": True}, 8_123_136 + 1_411_344),  # 160-512-1024-784 decoder
+    ],
+)
+def test_pinned_parameter_counts(name, kw, count):
+    assert sum(p.numel() for p in create_model(name, **kw).parameters()) == count
