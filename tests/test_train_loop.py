@@ -131,3 +131,19 @@ def test_per_class_metrics_match_sklearn():
     recall, f1 = per_class_metrics(y, pred, 5)  # class 4 absent: recall and F1 0
     assert recall == pytest.approx(list(recall_score(y, pred, labels=range(5), average=None, zero_division=0)))
     assert f1 == pytest.approx(list(f1_score(y, pred, labels=range(5), average=None, zero_division=0)))
+
+
+def test_prepare_data_standardizes_and_augments():
+    from actlab.train.data_prep import prepare_data
+
+    cfg = TrainConfig(dataset="digits", augment="crop_flip", crop_padding=2, val_fraction=0.25, device="cpu")
+    train, val, test = prepare_data(cfg, torch.device("cpu"), seed=0)
+    assert len(train.y) + len(val.y) == 1438 and len(val.y) == round(0.25 * 1438)
+    assert float(train.x.mean()) == pytest.approx(0.0, abs=1e-5) and float(train.x.std()) == pytest.approx(1.0, abs=1e-2)
+    xb = train.x[:16]
+    a = train.augment(xb, torch.Generator().manual_seed(1))
+    b = train.augment(xb, torch.Generator().manual_seed(1))
+    assert a.shape == xb.shape and torch.equal(a, b) and not torch.equal(a, xb)
+    assert val.transform is None and test.transform is None  # never augment evaluation data
+    with pytest.raises(ValueError, match="crop_flip"):
+        prepare_data(cfg.replace(dataset="xor", val_fraction=0.0), torch.device("cpu"), seed=0)

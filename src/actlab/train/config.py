@@ -18,6 +18,7 @@ SCHEDULES = ("constant", "multistep", "cosine", "inverse_time")
 INITS = ("default", "kaiming", "lecun", "autoinit")
 AUGMENTS = ("none", "crop_flip")
 DEVICES = ("auto", "cpu", "cuda")
+PAD_MODES = ("zeros", "reflect", "replicate")
 
 
 class ConfigError(ValueError):
@@ -59,8 +60,9 @@ class TrainConfig:
         batch_size: training batch size; ``eval_batch_size`` for evaluation.
         label_smoothing: cross-entropy label smoothing (for one-output models the BCE target
             is smoothed towards 0.5).
-        augment: ``"none"`` or ``"crop_flip"`` (random crop with ``crop_padding`` zero padding +
-            horizontal flip, image data only).
+        augment: ``"none"`` or ``"crop_flip"`` (random crop after ``crop_padding`` pixels of
+            ``crop_padding_mode`` padding (``"zeros"``, ``"reflect"`` as in WRN, ``"replicate"``),
+            then a horizontal flip; image data only).
         normalize: standardize inputs with training-set statistics (per channel for data with
             a channel axis, one mean/std for flat features).
         val_fraction: fraction of the training set held out for validation (0 = none); the
@@ -103,6 +105,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     augment: str = "none"
     crop_padding: int = 4
+    crop_padding_mode: str = "zeros"
     normalize: bool = True
     val_fraction: float = 0.0
     seed: int = 0
@@ -132,6 +135,7 @@ class TrainConfig:
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("augment", self.augment, AUGMENTS)
         _choice("device", self.device, DEVICES)
+        _choice("crop_padding_mode", self.crop_padding_mode, PAD_MODES)
         if (self.epochs is None) == (self.steps is None):
             raise ConfigError(
                 f"set only one of epochs and steps (got epochs={self.epochs}, steps={self.steps}); "

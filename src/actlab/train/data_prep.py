@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
 from .config import TrainConfig
 
-__all__ = ["Split", "prepare_data", "random_crop_flip"]
+__all__ = ["Split", "prepare_data"]
 
 
 @dataclass(frozen=True)
@@ -17,51 +18,27 @@ class Split:
 
     Args:
         x, y: inputs (standardized) and int64 labels. num_classes: classes of the dataset.
-        crop_flip_padding: apply :func:`random_crop_flip` with this padding in :meth:`augment`
-            (``None``: no augmentation).
+        transform: batch augmentation ``t(x, generator)`` applied in :meth:`augment` (``None``: none).
     """
 
     x: torch.Tensor
     y: torch.Tensor
     num_classes: int
-    crop_flip_padding: int | None = None
+    transform: Callable[..., torch.Tensor] | None = None
 
     def augment(self, xb: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        if self.crop_flip_padding is None:
-            return xb
-        return random_crop_flip(xb, self.crop_flip_padding, gen)
-
-
-def random_crop_flip(x: torch.Tensor, padding: int, gen: torch.Generator) -> torch.Tensor:
-    """Per-sample random ``H x W`` crop of the zero-padded batch, then a horizontal flip with
-    probability 1/2 (the CIFAR augmentation of the ResNet/WRN papers), all on ``x``'s device.
-
-    Args:
-        x: ``(N, C, H, W)`` batch. padding: zero padding on each side. gen: the randomness.
-    """
-    if x.dim() != 4:
-        raise ValueError(f"crop_flip augmentation needs image batches (N, C, H, W), got shape {tuple(x.shape)}; use augment='none'")
-    n, _, h, w = x.shape
-    dev = x.device
-    xp = torch.nn.functional.pad(x, (padding,) * 4)
-    oy = torch.randint(0, 2 * padding + 1, (n,), generator=gen, device=dev)
-    ox = torch.randint(0, 2 * padding + 1, (n,), generator=gen, device=dev)
-    flip = torch.rand(n, generator=gen, device=dev) < 0.5
-    cols = torch.arange(w, device=dev)
-    cols = torch.where(flip[:, None], w - 1 - cols, cols) + ox[:, None]
-    rows = torch.arange(h, device=dev)[None, :] + oy[:, None]
-    i = torch.arange(n, device=dev)[:, None, None]
-    out = xp[i, :, rows[:, :, None], cols[:, None, :]]  # (N, H, W, C)
-    out = out.permute(0, 3, 1, 2)  # a channels_last view
-    return out if x.is_contiguous(memory_format=torch.channels_last) else out.contiguous()
+        return xb if self.transform is None else self.transform(xb, gen)
 
 
 def prepare_data(cfg: TrainConfig, device: torch.device, seed: int) -> tuple[Split, Split | None, Split]:
     """(train, val or None, test) for ``cfg``: ``cfg.val_fraction`` of the training set (a seeded
     random subset) is held out; inputs are standardized with the statistics of the training part
     (per channel for inputs with a channel axis, per feature for flat inputs; a constant
-    channel gets std 1)."""
+    channel gets std 1). ``augment="crop_flip"`` is :class:`actlab.data.transforms.RandomCrop`
+    (``crop_padding``, ``crop_padding_mode``) then ``RandomHorizontalFlip``, applied per batch to
+    the standardized images, so zero padding pads with the training mean."""
     from ..data import channel_stats, load_dataset
+    from ..data.transforms import Compose, RandomCrop, RandomHorizontalFlip
 
     tr = load_dataset(cfg.dataset, root=cfg.data_root, split="train", **cfg.dataset_kwargs)
     te = load_dataset(cfg.dataset, root=cfg.data_root, split="test", **cfg.dataset_kwargs)
@@ -84,10 +61,12 @@ def prepare_data(cfg: TrainConfig, device: torch.device, seed: int) -> tuple[Spl
         norm = lambda t: t  # noqa: E731
     fmt = torch.channels_last if cfg.channels_last and x.dim() == 4 else torch.contiguous_format
     move = lambda t: norm(t).to(device).contiguous(memory_format=fmt)  # noqa: E731
-    pad = cfg.crop_padding if cfg.augment == "crop_flip" else None
-    if pad is not None and x.dim() != 4:
-        raise ValueError(f"augment='crop_flip' needs image data (N, C, H, W); {cfg.dataset} has shape {tuple(x.shape)}")
-    train = Split(move(x), y.to(device), tr.num_classes, pad)
+    transform = None
+    if cfg.augment == "crop_flip":
+        if x.dim() != 4:
+            raise ValueError(f"augment='crop_flip' needs image data (N, C, H, W); {cfg.dataset} has shape {tuple(x.shape)}")
+        transform = Compose(RandomCrop(padding=cfg.crop_padding, padding_mode=cfg.crop_padding_mode), RandomHorizontalFlip())
+    train = Split(move(x), y.to(device), tr.num_classes, transform)
     val = None if xv is None else Split(move(xv), yv.to(device), tr.num_classes)
     test = Split(move(te.x), te.y.to(device), te.num_classes)
     return train, val, test

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import math
 import resource
 import time
@@ -124,14 +125,24 @@ def train_one(
 
 
 def _build_model(cfg: TrainConfig, train: Split) -> nn.Module:
-    """Builds ``cfg.model`` on CPU under the (forked, seeded) global RNG, then applies ``cfg.init``."""
+    """Builds ``cfg.model`` on CPU under the (forked, seeded) global RNG, then applies ``cfg.init``.
+
+    ``in_chans`` is the data's channel count (the flattened feature count for models whose
+    ``input_shape`` is flat); builders that take ``image_size`` or ``length`` get the data's
+    spatial size unless ``model_kwargs`` sets it."""
     from ..init import init_model
     from ..models import create_model, model_info
 
     info = model_info(cfg.model)
     shape = train.x.shape[1:]
     in_chans = math.prod(shape) if len(info.input_shape) == 1 else shape[0]
-    net = create_model(cfg.model, num_classes=train.num_classes, in_chans=in_chans, act=cfg.act_spec, **cfg.model_kwargs)
+    kw = dict(cfg.model_kwargs)
+    accepted = inspect.signature(info.builder).parameters
+    if "image_size" in accepted and "image_size" not in kw and len(shape) == 3 and shape[1] == shape[2]:
+        kw["image_size"] = shape[1]  # builders sized for 32x32 by default also take 28x28 data
+    if "length" in accepted and "length" not in kw and len(shape) == 2:
+        kw["length"] = shape[1]
+    net = create_model(cfg.model, num_classes=train.num_classes, in_chans=in_chans, act=cfg.act_spec, **kw)
     example = train.x[: min(len(train.x), 256)].cpu()
     gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "init"))
     if cfg.init == "autoinit":
