@@ -64,7 +64,7 @@ def train_one(
         model: train this model instead of building ``cfg.model`` (fine-tuning); its output
             size must match the dataset's classes. It is trained in place and left in its final
             state; ``cfg.init`` is not applied to it.
-        on_epoch: called after every epoch with ``{"epoch", "epochs_total", "step",
+        on_epoch: called after every epoch with ``{"epoch" (epochs completed, from 1), "epochs_total", "step",
             "steps_total", "generation", "train_loss", "test_acc"}`` (``test_acc`` is None on
             epochs without evaluation), e.g. to drive a progress bar.
 
@@ -262,7 +262,7 @@ class _Run:
                 first = int(bad.nonzero()[0, 0])
                 self.diverged_step = self.step - n_batches + first
                 self.message = (
-                    f"diverged: non-finite training loss at step {self.diverged_step} (generation {g}, epoch {epoch}); "
+                    f"diverged: non-finite training loss at step {self.diverged_step} (generation {g}, epoch {epoch + 1}); "
                     "the run was stopped. Try a smaller lr, warmup_steps, or a bounded activation."
                 )
             last = epoch == self.epochs_total - 1 or self.diverged_step is not None
@@ -270,7 +270,7 @@ class _Run:
             test_acc = self.record(g, epoch, opt, losses, correct, seen) if evaluated else None
             self.loop_time += time.perf_counter() - t0
             if self.on_epoch is not None:
-                self.on_epoch({"epoch": epoch, "epochs_total": self.epochs_total, "step": g_step, "steps_total": self.total_steps,
+                self.on_epoch({"epoch": epoch + 1, "epochs_total": self.epochs_total, "step": g_step, "steps_total": self.total_steps,
                                "generation": g, "train_loss": float(losses.mean()), "test_acc": test_acc})
             if self.diverged_step is not None:
                 return
@@ -278,13 +278,13 @@ class _Run:
     def record(self, g: int, epoch: int, opt, losses, correct, seen) -> float:
         """Evaluates and appends one row of the curves; keeps the best-validation checkpoint."""
         te = self.evaluate(self.test)
-        row = {"generation": g, "epoch": epoch, "step": self.step, "lr": opt.param_groups[0]["lr"],
+        row = {"generation": g, "epoch": epoch + 1, "step": self.step, "lr": opt.param_groups[0]["lr"],
                "train_loss": float(losses.mean()), "train_acc": int(correct) / max(seen, 1), "test_acc": te.acc}
         if self.val is not None:
             va = self.evaluate(self.val)
             row["val_acc"] = va.acc
             if self.best_val is None or va.acc > self.best_val.acc:
-                self.best_val, self.best_val_epoch = va, epoch
+                self.best_val, self.best_val_epoch = va, epoch + 1
                 self.best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
         for k, v in row.items():
             self.curves[k].append(v)
