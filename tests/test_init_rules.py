@@ -175,3 +175,39 @@ def test_measure_init_changes_nothing_and_report_renders(tmp_path):
     path = tmp_path / "p.png"
     autoinit(m, input_shape=(8,)).plot(str(path), other=rep)
     assert path.stat().st_size > 1000
+
+
+def test_channel_offsets_reach_pooling():
+    # conv after ReLU: each output channel gets an offset mu * sum_j w_cj; global average pooling
+    # keeps it, so the pooled variance is about Var(W) fan_in mu^2 (AutoInit's i.i.d. rule: v / k).
+    m = nn.Sequential(nn.Conv2d(4, 64, 3), nn.ReLU(), nn.Conv2d(64, 64, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 64))
+    r = autoinit(m, input_shape=(4, 12, 12), batch_size=256, generator=torch.Generator().manual_seed(0))
+    relu = actlab.init.activation_moments(nn.ReLU())
+    offsets = relu.mean**2 / relu.second  # share of the 1x1 conv's output variance that is per-channel
+    assert r.layers[2].in_second == pytest.approx(offsets + (1 - offsets) / 100, rel=1e-6)
+    assert r.within(0.5, 2.0)  # the i.i.d. rule would predict E[x^2] = 0.01 and give ~30x the target
+
+
+def test_measured_stat_shared_part():
+    from actlab.init.autoinit import _measured
+
+    x = torch.randn(512, 4, 8) + torch.tensor([0.0, 1.0, 2.0, 3.0]).view(1, 4, 1)
+    s = _measured(x, False)
+    assert s.shared == pytest.approx(1.25, rel=0.02) and s.var == pytest.approx(2.25, rel=0.02)
+
+
+def test_center_option_zero_mean_rows_fixed_norm():
+    m = nn.Sequential(nn.Linear(16, 32), nn.Sigmoid(), nn.Linear(32, 8))
+    r = autoinit(m, input_shape=(16,), center=True)
+    w = m[2].weight.detach().double()
+    sig = actlab.init.activation_moments(nn.Sigmoid())
+    assert float(w.sum(1).abs().max()) < 1e-6
+    assert (w**2).sum(1) == pytest.approx(torch.full((8,), 1.0 / sig.var, dtype=torch.float64), rel=1e-5)
+    assert r.within(0.7, 1.4)
+
+
+def test_calibrate_uses_real_input_moments():
+    m = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
+    r = autoinit(m, input_shape=(16,), calibrate=True)
+    assert set(r.methods().values()) == {"autoinit-calibrated"}
+    assert r.within(0.75, 1.33)

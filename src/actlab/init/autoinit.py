@@ -77,10 +77,15 @@ def _is_tensors(v: Any) -> bool:
 
 
 def _measured(t: torch.Tensor, flag: bool) -> Stat:
+    """Moments of a real tensor; ``shared`` is the variance of its channel (dim 1) means."""
     if isinstance(t, (tuple, list)):
         t = torch.cat([x.reshape(-1) for x in t])
     y = t.detach().double()
-    return Stat(float(y.mean()), float(y.var(unbiased=False)) if y.numel() > 1 else 0.0, measured=flag)
+    var = float(y.var(unbiased=False)) if y.numel() > 1 else 0.0
+    shared = 0.0
+    if y.dim() >= 2 and y.shape[1] > 1:
+        shared = float(y.transpose(0, 1).reshape(y.shape[1], -1).mean(1).var(unbiased=False))
+    return Stat(float(y.mean()), var, measured=flag, shared=min(shared, var))
 
 
 class _FuncAct(nn.Module):
@@ -184,7 +189,9 @@ class _Run:
             if m not in self._shared:
                 self._shared.add(m)
                 self.notes.append(f"{self.names[m]} is called more than once; initialized for its first call")
-            return Stat(0.0, rec.weight_var * fi * rho * (a.var if self.center and fi > 1 else a.second))
+            c = self.center and fi > 1
+            offsets = a.shared + (0.0 if c else a.mean**2)
+            return Stat(0.0, rec.weight_var * fi * rho * (a.var if c else a.second), shared=rec.weight_var * fi * rho * offsets)
         method = "lsuv" if a.measured else ("autoinit" if input_known else "autoinit-measured")
         stat = _measured(x, False) if self.calibrate and method == "autoinit" else a
         if stat is not a:  # closed loop: moments of the real input on the seeded batch
@@ -216,7 +223,8 @@ class _Run:
         self.records[m] = LayerRecord(
             self.names[m], kind_of(m), len(self.records), fi, var_w, stat.second, 0.0, self.target_var, method=method
         )
-        return Stat(0.0, self.target_var)
+        offsets = stat.shared + (0.0 if center else stat.mean**2)  # channel offsets sum_j w_cj m_j
+        return Stat(0.0, self.target_var, shared=var_w * fi * rho * offsets)
 
     def unsupported(self, what: str, out: Any) -> Stat:
         if self.fallback != "lsuv":

@@ -35,6 +35,7 @@ __all__ = [
     "clear_moment_cache",
     "elementwise_fn",
     "gaussian_expectation",
+    "shared_expectation",
     "is_stochastic",
 ]
 
@@ -65,12 +66,12 @@ def clear_moment_cache() -> None:
     _CACHE.clear()
 
 
-def _grid(lo: float, hi: float, split: float) -> tuple[np.ndarray, np.ndarray]:
+def _grid(lo: float, hi: float, split: float, panels: int = _PANELS) -> tuple[np.ndarray, np.ndarray]:
     """Composite Gauss-Legendre nodes and weights on [lo, hi] with a panel edge at ``split``."""
     t, w = np.polynomial.legendre.leggauss(_ORDER)
     xs, ws = [], []
     for a, b in ((lo, split), (split, hi)) if lo < split < hi else ((lo, hi),):
-        edges = np.linspace(a, b, _PANELS + 1)
+        edges = np.linspace(a, b, panels + 1)
         h = np.diff(edges)[:, None] / 2
         mid = (edges[:-1] + edges[1:])[:, None] / 2
         xs.append((mid + h * t).ravel())
@@ -79,7 +80,7 @@ def _grid(lo: float, hi: float, split: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gaussian_expectation(
-    f: Callable[[torch.Tensor], torch.Tensor], mean: float, var: float, max_of: int = 1
+    f: Callable[[torch.Tensor], torch.Tensor], mean: float, var: float, max_of: int = 1, panels: int = _PANELS
 ) -> tuple[float, float]:
     """``(E[g], E[g^2])`` for ``g = f(max(x_1..x_k))`` with i.i.d. ``x_i ~ N(mean, var)``, ``k = max_of``.
 
@@ -92,7 +93,7 @@ def gaussian_expectation(
         y = f(torch.tensor([float(mean)], dtype=torch.float64)).reshape(1, -1)
         return float(y.mean()), float((y**2).mean())
     lo, hi = mean - _HALF_WIDTH * sd, mean + _HALF_WIDTH * sd
-    x, w = _grid(lo, hi, 0.0)
+    x, w = _grid(lo, hi, 0.0, panels)
     z = (x - mean) / sd
     dens = np.exp(-0.5 * z**2) / (sd * math.sqrt(2 * math.pi))
     if max_of > 1:
@@ -108,6 +109,30 @@ def gaussian_expectation(
     first = (weights[:, None] * y).sum(0).mean()
     second = (weights[:, None] * y**2).sum(0).mean()
     return float(first), float(second)
+
+
+def shared_expectation(
+    f: Callable[[torch.Tensor], torch.Tensor], mean: float, shared: float, own: float, max_of: int = 1
+) -> tuple[float, float, float]:
+    """Moments of ``g = f(c + max(e_1..e_k))``, ``c ~ N(mean, shared)`` common, ``e_i ~ N(0, own)`` i.i.d.
+
+    Returns ``(E[g], E[g^2], Var_c(E[g | c]))``: the last term is the part of the variance that is
+    shared by all elements seeing the same ``c`` (a channel's offset). Gauss-Hermite over ``c``
+    (32 nodes), composite Gauss-Legendre over the rest.
+    """
+    if shared <= 0:
+        first, second = gaussian_expectation(f, mean, own, max_of, panels=200)
+        return first, second, 0.0
+    t, w = np.polynomial.hermite.hermgauss(32)
+    w = w / math.sqrt(math.pi)
+    g1, g2 = [], []
+    for c in mean + math.sqrt(2 * shared) * t:
+        a, b = gaussian_expectation(f, float(c), own, max_of, panels=200)
+        g1.append(a)
+        g2.append(b)
+    g1, g2 = np.array(g1), np.array(g2)
+    first = float(w @ g1)
+    return first, float(w @ g2), max(float(w @ g1**2) - first**2, 0.0)
 
 
 def _module_key(act: nn.Module) -> tuple:

@@ -18,8 +18,13 @@ channels, positions), which is what the next weighted layer's ``E[x^2]`` needs.
   *not* applied here -- the next weighted layer simply sees the larger ``E[x^2]``.
 * Subtract: ``(mu1 - mu2, v1 + v2)``; multiply: ``(prod mu_i, prod(v_i + mu_i^2) - prod mu_i^2)``;
   concat/stack: size-weighted mean and second moment; scalar shift/scale exact.
-* Average pooling over k elements: ``(mu, v / k)``; max pooling over k elements: exact order
-  statistics, ``E[g(max x_i)]`` under the density ``k phi Phi^(k-1)``, through the preceding
+* Channel offsets: every Stat carries ``shared``, the part of the variance common to all elements
+  of a channel (a conv or linear layer fed a non-zero mean passes ``Var(W) fan_in (mu^2 + s)`` of
+  its output variance as per-channel offsets; BatchNorm removes them; activations map them through
+  ``Var_c E[f(c + e) | c]``). AutoInit's independence assumption is the special case ``shared = 0``;
+  without it, pooling after a conv fed by ReLU/sigmoid is predicted far too small.
+* Average pooling over k elements: ``(mu, s + (v - s) / k)``; max pooling over k elements: exact order
+  statistics of the non-shared part, ``E[g(max x_i)]`` under the density ``k phi Phi^(k-1)``, through the preceding
   activation when it is monotone (``max f(x_i) = f(max x_i)``), seeded Monte Carlo when it is
   not, and for a Gaussian input when no activation precedes. Padding at borders is ignored.
 * Flatten/reshape/view/permute/slicing and friends pass moments through unchanged.
@@ -36,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..activations import Activation
-from .moments import Moments, activation_moments, elementwise_fn, gaussian_expectation, is_stochastic
+from .moments import Moments, activation_moments, elementwise_fn, is_stochastic, shared_expectation
 
 __all__ = [
     "Stat",
@@ -93,15 +98,20 @@ class Stat(Moments):
         act: the elementwise activation whose output this is (kept for max pooling), else None.
         pre: that activation's Gaussian input moments.
         measured: moments were measured on the sample batch, not predicted (fallback paths).
+        shared: the part of ``var`` shared by all elements of a channel (variance of the channel
+            means over channels, e.g. the offsets ``mu sum_j w_cj`` a conv adds to each output
+            channel when its input mean is not 0). Pooling averages or maximizes only the rest.
     """
 
     act: Any = None
     pre: Moments | None = None
     measured: bool = False
+    shared: float = 0.0
 
 
-def _s(mean: float, var: float, *parents: Stat) -> Stat:
-    return Stat(float(mean), max(float(var), 0.0), measured=any(p.measured for p in parents))
+def _s(mean: float, var: float, *parents: Stat, shared: float = 0.0) -> Stat:
+    var = max(float(var), 0.0)
+    return Stat(float(mean), var, measured=any(p.measured for p in parents), shared=min(max(float(shared), 0.0), var))
 
 
 def is_activation(module: nn.Module) -> bool:
@@ -119,48 +129,51 @@ def _monotone(act: Any) -> bool:
 
 # ---------------------------------------------------------------- elementwise combinations
 def add(*stats: Stat) -> Stat:
-    return _s(sum(s.mean for s in stats), sum(s.var for s in stats), *stats)
+    return _s(sum(s.mean for s in stats), sum(s.var for s in stats), *stats, shared=sum(s.shared for s in stats))
 
 
 def sub(a: Stat, b: Stat) -> Stat:
-    return _s(a.mean - b.mean, a.var + b.var, a, b)
+    return _s(a.mean - b.mean, a.var + b.var, a, b, shared=a.shared + b.shared)
 
 
 def mul(*stats: Stat) -> Stat:
     m = math.prod(s.mean for s in stats)
-    return _s(m, math.prod(s.second for s in stats) - m**2, *stats)
+    shared = math.prod(s.shared + s.mean**2 for s in stats) - m**2
+    return _s(m, math.prod(s.second for s in stats) - m**2, *stats, shared=shared)
 
 
 def scale(a: Stat, c: float) -> Stat:
-    return _s(c * a.mean, c * c * a.var, a)
+    return _s(c * a.mean, c * c * a.var, a, shared=c * c * a.shared)
 
 
 def shift(a: Stat, c: float) -> Stat:
-    return _s(a.mean + c, a.var, a)
+    return _s(a.mean + c, a.var, a, shared=a.shared)
 
 
 def concat(stats: Sequence[Stat], sizes: Sequence[int]) -> Stat:
     n = float(sum(sizes))
     m = sum(k * s.mean for s, k in zip(stats, sizes)) / n
     second = sum(k * s.second for s, k in zip(stats, sizes)) / n
-    return _s(m, second - m**2, *stats)
+    shared = sum(k * (s.shared + s.mean**2) for s, k in zip(stats, sizes)) / n - m**2
+    return _s(m, second - m**2, *stats, shared=shared)
 
 
 def dropout(a: Stat, p: float) -> Stat:
-    """Inverted dropout: ``(mu, (v + mu^2)/(1 - p) - mu^2)`` (exact)."""
+    """Inverted dropout: ``(mu, (v + mu^2)/(1 - p) - mu^2)`` (exact); channel means unchanged."""
     if p >= 1:
         return _s(0.0, 0.0, a)
-    return _s(a.mean, a.second / (1 - p) - a.mean**2, a)
+    return _s(a.mean, a.second / (1 - p) - a.mean**2, a, shared=a.shared)
 
 
 def zero_pad(a: Stat, kept: float) -> Stat:
     """Zero padding that keeps a fraction ``kept`` of the elements (channel or spatial padding)."""
     m = kept * a.mean
-    return _s(m, kept * a.second - m**2, a)
+    return _s(m, kept * a.second - m**2, a, shared=kept * (a.shared + a.mean**2) - m**2)
 
 
 def avg_pool(a: Stat, k: int) -> Stat:
-    return _s(a.mean, a.var / max(k, 1), a)
+    """Mean of ``k`` elements of a channel: the channel's shared part stays, the rest is divided by k."""
+    return _s(a.mean, a.shared + (a.var - a.shared) / max(k, 1), a, shared=a.shared)
 
 
 def max_pool(a: Stat, k: int, seed: int = 0) -> Stat:
@@ -168,24 +181,35 @@ def max_pool(a: Stat, k: int, seed: int = 0) -> Stat:
     if k <= 1:
         return a
     if a.act is None or a.pre is None:
-        first, second = gaussian_expectation(lambda x: x, a.mean, a.var, max_of=k)
+        first, second, shared = shared_expectation(lambda x: x, a.mean, a.shared, a.var - a.shared, k)
     elif _monotone(a.act) and not is_stochastic(a.act):
-        first, second = gaussian_expectation(elementwise_fn(a.act), a.pre.mean, a.pre.var, max_of=k)
-    else:  # non-monotone activation: seeded Monte Carlo of max_i f(x_i)
+        pre = a.pre
+        first, second, shared = shared_expectation(elementwise_fn(a.act), pre.mean, pre.shared, pre.var - pre.shared, k)
+    else:  # non-monotone activation: seeded Monte Carlo of max_i f(c + e_i)
         g = torch.Generator().manual_seed(seed)
         n = max((1 << 18) // k, 4096)
-        x = a.pre.mean + math.sqrt(a.pre.var) * torch.randn(n * k, generator=g, dtype=torch.float64)
+        c = a.pre.mean + math.sqrt(a.pre.shared) * torch.randn(n, 1, generator=g, dtype=torch.float64)
+        e = math.sqrt(a.pre.var - a.pre.shared) * torch.randn(n, k, generator=g, dtype=torch.float64)
         with torch.no_grad():
-            y = elementwise_fn(a.act)(x).reshape(n, k, -1).amax(1)
+            y = elementwise_fn(a.act)((c + e).reshape(-1)).reshape(n, k, -1).amax(1)
         first, second = float(y.mean()), float((y**2).mean())
-    return _s(first, second - first**2, a)
+        shared = a.shared  # MC keeps the input's shared part (approximation)
+    return _s(first, second - first**2, a, shared=shared)
 
 
 def activation(act: Any, a: Stat, seed: int = 0) -> Stat:
     """Moments of ``act(x)`` for ``x ~ N(a.mean, a.var)`` (Gaussian approximation of the input)."""
     m = activation_moments(act, a.mean, a.var, seed=seed)
     keep = not is_stochastic(act)
-    return Stat(m.mean, m.var, act=act if keep else None, pre=Moments(a.mean, a.var) if keep else None, measured=a.measured)
+    if a.shared <= 0:
+        shared = 0.0
+    elif keep:
+        shared = shared_expectation(elementwise_fn(act), a.mean, a.shared, a.var - a.shared)[2]
+    else:
+        shared = m.var * a.shared / a.var if a.var > 0 else 0.0
+    return Stat(
+        m.mean, m.var, act=act if keep else None, pre=a if keep else None, measured=a.measured, shared=min(shared, m.var)
+    )
 
 
 # ---------------------------------------------------------------- modules
@@ -225,7 +249,9 @@ def module_rule(module: nn.Module, a: Stat, x: torch.Tensor, out: torch.Tensor, 
         g2 = 1.0 if w is None else float((w.detach().double() ** 2).mean())
         bm = 0.0 if b is None else float(b.detach().double().mean())
         bv = 0.0 if b is None else float(b.detach().double().var(unbiased=False))
-        return Stat(bm, g2 + bv)
+        per_channel = isinstance(module, (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm))
+        keep = 0.0 if per_channel or a.var <= 0 else a.shared / a.var  # LayerNorm/GroupNorm keep offsets
+        return Stat(bm, g2 + bv, shared=keep * g2 + bv)
     if isinstance(module, DROPOUTS):
         return dropout(a, module.p) if module.training else a
     if isinstance(module, PASS_THROUGH):
