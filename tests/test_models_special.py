@@ -98,6 +98,21 @@ def test_snn_surrogate_gradient_reaches_first_layer():
     assert model.stem.conv.weight.grad.abs().sum() > 0
 
 
+def test_snn_trains_on_a_fixed_batch():
+    model, x = _tiny_snn()
+    y = torch.tensor([0, 2])
+    losses = []
+    for _ in range(8):  # plain gradient descent (keeps torch.optim's import cost out of this file)
+        loss = nn.functional.cross_entropy(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= 0.1 * p.grad
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+
+
 # ------------------------------------------------------------------------------ mocapsnet
 def test_squash_closed_form():
     s = torch.tensor([[3.0, 4.0], [0.0, 0.0], [1e3, 0.0]], dtype=torch.float64)
