@@ -39,7 +39,7 @@ def test_generation_invariants(G, g, boundary):
     net = _net()
     lw = LayerwiseReinit(net, generations=G)
     assert lw.boundary(g) == boundary  # floor(g L / G), L = 5
-    init_norms = {n: float(p.norm()) for n, p in net.named_parameters()}
+    init_norms = {n: float(p.detach().norm()) for n, p in net.named_parameters()}
     _perturb(net)
     trained = copy.deepcopy(net)
     rep = lw.apply(g, seed=7)
@@ -60,9 +60,9 @@ def test_generation_invariants(G, g, boundary):
             else:  # below: trained direction, initial norm
                 full = f"{name}.{pn}"
                 if init_norms[full] < 1e-12:
-                    assert float(p.abs().max()) == 0.0
+                    assert float(p.detach().abs().max()) == 0.0
                 else:
-                    assert float(p.norm()) == pytest.approx(init_norms[full], rel=1e-5)
+                    assert float(p.detach().norm()) == pytest.approx(init_norms[full], rel=1e-5)
                     assert float(torch.nn.functional.cosine_similarity(p.flatten(), pt.flatten(), dim=0)) == pytest.approx(1.0, abs=1e-6)
 
 
