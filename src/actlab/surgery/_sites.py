@@ -24,7 +24,7 @@ _NN_BASES: dict[type, tuple[str, dict[str, Any]]] = {
     nn.ELU: ("elu", {"alpha": 1.0}),
     nn.CELU: ("celu", {"alpha": 1.0}),
     nn.SELU: ("selu", {}),
-    nn.GELU: ("gelu", {"approximate": "none"}),
+    nn.GELU: ("gelu", {"approximate": "none"}),  # GELU(approximate="tanh") -> "gelu_tanh" below
     nn.SiLU: ("silu", {}),
     nn.Mish: ("mish", {}),
     nn.Softplus: ("softplus", {"beta": 1.0, "threshold": 20.0}),
@@ -73,6 +73,8 @@ def is_activation_module(m: nn.Module) -> bool:
 
 def base_name(m: nn.Module) -> str | None:
     """Registry name of the fixed function ``m`` computes, or ``None`` (PReLU, LeakyReLU(0.2), PVLU...)."""
+    if isinstance(m, nn.GELU) and m.approximate == "tanh":
+        return "gelu_tanh"
     for klass in type(m).__mro__:
         if klass in _NN_BASES:
             name, values = _NN_BASES[klass]
