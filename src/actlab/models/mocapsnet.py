@@ -156,7 +156,9 @@ class MomentumCapsBlock(nn.Module):
     invertible, :math:`x_{prev} = x - v`, :math:`v_{prev} = (v - (1 - \gamma) f_i(x_{prev})) / \gamma`,
     so with ``memory_efficient=True`` the backward pass rebuilds the inputs instead of storing the
     activations of every layer (momentumnet additionally stores v in fixed point to stop the
-    division by gamma from drifting; we use floating point, exact to ~1e-6 for two steps).
+    division by gamma from drifting; we use floating point, exact to ~1e-6 for two steps). The
+    recomputation needs deterministic, stateless functions (no dropout or batch norm in them) and
+    supports first-order gradients only.
 
     Args:
         functions: the residual functions.
