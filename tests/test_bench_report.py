@@ -93,3 +93,12 @@ def test_bench_cli_trains_then_skips(tmp_path, capsys):
         rows = s.rows()
         assert len(rows) == 4 and all(0.0 <= r.result["test"]["acc"] <= 1.0 for r in rows)
         assert rows[0].git_commit is None or len(rows[0].git_commit) >= 40
+
+
+def test_a_rerun_with_a_changed_config_supersedes(tmp_path):
+    with ResultStore(tmp_path / "b.db") as s:
+        for key, acc in (("old", 0.1), ("new", 0.9)):
+            s.add(key=key, bench="t", task="digits/mlp", method="relu", seed=0, config={"v": key},
+                  result={"test": {"acc": acc}}, error=None, start_time=0.0)
+        data = collect(s.rows())
+    assert len(data.rows) == 1 and data.rows[0].key == "new" and data.scores["relu"][0, 0] == 0.9

@@ -60,8 +60,16 @@ class Ranking:
 
 
 def collect(rows: Sequence[RunRow]) -> BenchData:
-    """Arranges successful runs into per-method ``seeds x tasks`` arrays of final test accuracy."""
-    rows = [r for r in rows if r.status == "ok" and r.result is not None]
+    """Arranges successful runs into per-method ``seeds x tasks`` arrays of final test accuracy.
+
+    When a (task, method, seed) point was run more than once (its config changed, e.g. a new
+    library version), only the latest run is used.
+    """
+    latest: dict[tuple[str, str, int], RunRow] = {}
+    for r in rows:  # insertion order: a later run of the same grid point (changed config) supersedes
+        if r.status == "ok" and r.result is not None:
+            latest[(r.task, r.method, r.seed)] = r
+    rows = list(latest.values())
     tasks = list(dict.fromkeys(r.task for r in rows))
     methods = list(dict.fromkeys(r.method for r in rows))
     seeds = sorted({r.seed for r in rows})
@@ -290,7 +298,8 @@ def write_report(db: str | Path, out_dir: str | Path, bench: str | None = None, 
 
     names = sorted({r.bench for r in all_rows})
     title = f"actlab benchmark report: {', '.join(names)}"
-    intro = [f"{len(data.rows)} finished runs, {len(failed)} failed; {len(data.tasks)} tasks, {len(data.methods)} methods, seeds {data.seeds}. "
+    superseded = sum(r.status == "ok" for r in all_rows) - len(data.rows)
+    intro = [f"{len(data.rows)} finished runs{f' ({superseded} older runs of the same grid points superseded)' if superseded else ''}, {len(failed)} failed; {len(data.tasks)} tasks, {len(data.methods)} methods, seeds {data.seeds}. "
              f"Database: {Path(db).resolve()}. Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}."]
     for s in sections:
         for it in s.items:
