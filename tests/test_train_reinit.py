@@ -63,7 +63,7 @@ def test_generation_invariants(G, g, boundary):
                     assert float(p.detach().abs().max()) == 0.0
                 else:
                     assert float(p.detach().norm()) == pytest.approx(init_norms[full], rel=1e-5)
-                    assert float(torch.nn.functional.cosine_similarity(p.flatten(), pt.flatten(), dim=0)) == pytest.approx(1.0, abs=1e-6)
+                    assert float(torch.nn.functional.cosine_similarity(p.detach().flatten(), pt.detach().flatten(), dim=0)) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_generation_zero_changes_nothing_and_bn_stats_reset():
