@@ -256,3 +256,9 @@ def test_momentum_blocks_store_no_activations():
 )
 def test_pinned_parameter_counts(name, kw, count):
     assert sum(p.numel() for p in create_model(name, **kw).parameters()) == count
+
+
+def test_memory_efficient_refuses_stateful_functions():
+    with pytest.raises(ValueError, match="stateless"):
+        MomentumCapsBlock([nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))])
+    MomentumCapsBlock([nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))], memory_efficient=False)

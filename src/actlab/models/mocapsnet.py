@@ -174,6 +174,12 @@ class MomentumCapsBlock(nn.Module):
         if mode == "momentum" and not 0.0 < gamma < 1.0:
             raise ValueError(f"gamma must be in (0, 1) for an invertible momentum block, got {gamma}")
         self.functions = nn.ModuleList(functions)
+        stateful = any(isinstance(m, nn.modules.dropout._DropoutNd) for m in self.functions.modules())
+        if memory_efficient and mode == "momentum" and (stateful or any(True for _ in self.functions.buffers())):
+            raise ValueError(
+                "memory_efficient=True recomputes the functions in backward, so they must be deterministic and "
+                "stateless (no dropout, batch norm or other buffers); pass memory_efficient=False"
+            )
         self.gamma, self.mode, self.memory_efficient = gamma, mode, memory_efficient
 
     def _steps(self, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
