@@ -147,3 +147,10 @@ def test_prepare_data_standardizes_and_augments():
     assert val.transform is None and test.transform is None  # never augment evaluation data
     with pytest.raises(ValueError, match="crop_flip"):
         prepare_data(cfg.replace(dataset="xor", val_fraction=0.0), torch.device("cpu"), seed=0)
+
+
+def test_langevin_sgd_sigma_zero_run_equals_sgd_run():
+    base = DIGITS.replace(optimizer="sgd", lr=0.05, epochs=1, weight_decay=1e-3)
+    a = train_one(base)
+    b = train_one(base.replace(optimizer="langevin_sgd", langevin_sigma=0.0, langevin_rho=0.5))
+    assert a.curves["train_loss"] == b.curves["train_loss"] and a.test == b.test

@@ -40,7 +40,7 @@ class TrainConfig:
         act: activation registry name; ``act_params`` are its constructor arguments.
         init: ``"default"`` (the modules' own init), ``"kaiming"``, ``"lecun"`` or ``"autoinit"``.
         optimizer: one of ``OPTIMIZERS``; ``"nesterov"`` is SGD with Nesterov momentum.
-        lr: base learning rate. ``momentum``: SGD/nesterov/rmsprop momentum.
+        lr: base learning rate. ``momentum``: momentum of sgd, nesterov and langevin_sgd.
         weight_decay: L2 decay of the network weights (coupled, as ``torch.optim.SGD/Adam``;
             decoupled for ``adamw``). Biases and norm parameters are decayed too unless the
             model-surgery param groups say otherwise.
@@ -50,7 +50,8 @@ class TrainConfig:
             (to 0 at the end of the budget) or ``"inverse_time"`` (``lr / (1 + t / (decay_epochs
             * steps_per_epoch))``, Bras 2022).
         milestones: multistep milestones, in epochs when training by ``epochs``, in steps when
-            training by ``steps``.
+            training by ``steps``; the factor changes at the first step of that epoch (WRN:
+            ``[60, 120, 160]``, gamma 0.2; Spiking ResNet, 70 epochs: ``[50, 57, 64]``, gamma 0.1).
         gamma: multistep factor.
         warmup_steps: linear warm-up from ``lr / warmup_steps`` to ``lr`` over the first steps,
             multiplied onto any schedule.

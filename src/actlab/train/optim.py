@@ -44,8 +44,10 @@ def param_groups_for(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
 def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, seed: int | None = None) -> torch.optim.Optimizer:
     """The optimizer ``cfg.optimizer`` over :func:`param_groups_for` ``(model, cfg)``.
 
-    ``sgd``/``nesterov`` use ``cfg.momentum``; ``adamw`` has decoupled decay; the Langevin ones
-    take ``sigma = cfg.langevin_sigma``, decaying over ``decay_epochs * steps_per_epoch`` steps when
+    ``sgd``, ``nesterov`` and ``langevin_sgd`` use ``cfg.momentum`` (set it to 0 for the paper's
+    plain L-SGD); ``adam``, ``adamw`` and ``rmsprop`` use PyTorch's defaults (``adamw``: decoupled
+    decay); ``langevin_adam``/``langevin_rmsprop`` use the paper's lambda = 1e-6 (and alpha = 0.9).
+    The Langevin ones take ``sigma = cfg.langevin_sigma``, decaying over ``decay_epochs * steps_per_epoch`` steps when
     ``cfg.langevin_decay``, with noise drawn from generators seeded by ``seed``.
     """
     groups = param_groups_for(model, cfg)
@@ -57,7 +59,7 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, see
     if name == "adamw":
         return torch.optim.AdamW(groups, lr=cfg.lr)
     if name == "rmsprop":
-        return torch.optim.RMSprop(groups, lr=cfg.lr, momentum=cfg.momentum)
+        return torch.optim.RMSprop(groups, lr=cfg.lr)
     decay = cfg.decay_epochs * steps_per_epoch if cfg.langevin_decay else None
     kw = dict(lr=cfg.lr, sigma=cfg.langevin_sigma, sigma_decay_steps=decay, seed=seed)
     if name == "langevin_sgd":
