@@ -8,10 +8,12 @@ from .metrics import evaluate, per_class_metrics
 from .optim import make_optimizer, make_schedule, schedule_factor
 from .reinit import LayerwiseReinit, ReinitReport
 from .result import EvalMetrics, RunResult
+from .transfer import FixedFeatureResult, finetune, fixed_feature_eval, penultimate_features, replace_head
 
 __all__ = [
     "ConfigError",
     "EvalMetrics",
+    "FixedFeatureResult",
     "LangevinAdam",
     "LangevinRMSprop",
     "LangevinSGD",
@@ -20,12 +22,16 @@ __all__ = [
     "RunResult",
     "TrainConfig",
     "evaluate",
+    "finetune",
+    "fixed_feature_eval",
     "langevin_layer_groups",
     "langevin_sigma_at",
     "make_optimizer",
     "make_schedule",
     "model_layers",
+    "penultimate_features",
     "per_class_metrics",
+    "replace_head",
     "schedule_factor",
     "train_one",
 ]
