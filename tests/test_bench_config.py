@@ -2,7 +2,7 @@
 
 import pytest
 
-from actlab.bench.config import BenchConfig, BenchConfigError, apply_overrides, cell_key, list_presets, load_bench_config
+from actlab.bench import BenchConfig, BenchConfigError, apply_overrides, cell_key, list_presets, load_bench_config
 
 BASE = {
     "name": "t",

@@ -87,7 +87,7 @@ def test_bench_cli_trains_then_skips(tmp_path, capsys):
     assert main(args) == 0
     first = capsys.readouterr()
     assert "4 trained, 0 already in the database, 0 failed" in first.err and "report:" in first.out
-    assert main(args + ["--set", "name=tiny"]) == 0
+    assert main(args + ["--set", "name=tiny", "--no-report"]) == 0
     assert "0 trained, 4 already in the database" in capsys.readouterr().err
     with ResultStore(tmp_path / "b.db") as s:
         rows = s.rows()

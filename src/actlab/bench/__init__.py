@@ -13,29 +13,35 @@ from .config import (
     Cell,
     OptSpec,
     TaskSpec,
-    apply_overrides,
     cell_key,
-    list_presets,
-    load_bench_config,
 )
+from .loading import apply_overrides, list_presets, load_bench_config
+from .ray_backend import run_grid_ray
+from .report import BenchData, Ranking, collect, rank_methods, write_report
 from .runner import RunSummary, default_train, run_grid
 from .store import ResultStore, RunRow, provenance
 
 __all__ = [
     "ActSpec",
     "BenchConfig",
+    "BenchData",
     "BenchConfigError",
     "Cell",
     "OptSpec",
+    "Ranking",
     "ResultStore",
     "RunRow",
     "RunSummary",
     "TaskSpec",
     "apply_overrides",
     "cell_key",
+    "collect",
     "default_train",
     "list_presets",
     "load_bench_config",
     "provenance",
+    "rank_methods",
     "run_grid",
+    "run_grid_ray",
+    "write_report",
 ]

@@ -139,13 +139,14 @@ def _fmt(iv: stats.Interval, pct: bool = True) -> tuple[str, str, str]:
 
 
 def ranked_table(data: BenchData, ranking: Ranking) -> Table:
-    """Method, average rank, mean final test accuracy (%), its 95% interval, n, min n per task."""
+    """Method, average rank, mean final test accuracy (%), its 95% interval, n, min n per task, diverged runs."""
     rows = []
     for i, m in enumerate(ranking.methods, 1):
         mean, ci, n = _fmt(ranking.overall[m])
         min_n = min((ranking.per_task[t][m].n for t in data.tasks), default=0)
-        rows.append([str(i), m, f"{ranking.avg_rank[m]:.2f}", mean, ci, n, f"{min_n}{' ' + DAGGER if min_n == 1 else ''}"])
-    return Table(["#", "method", "avg rank", "test acc %", "95% CI", "n", "min n/task"], rows)
+        diverged = sum(bool(r.result.get("diverged")) for r in data.rows if r.method == m)
+        rows.append([str(i), m, f"{ranking.avg_rank[m]:.2f}", mean, ci, n, f"{min_n}{' ' + DAGGER if min_n == 1 else ''}", str(diverged)])
+    return Table(["#", "method", "avg rank", "test acc %", "95% CI", "n", "min n/task", "diverged"], rows)
 
 
 def _per_task_tables(data: BenchData, ranking: Ranking) -> list[Table]:
