@@ -154,3 +154,11 @@ def test_langevin_sgd_sigma_zero_run_equals_sgd_run():
     a = train_one(base)
     b = train_one(base.replace(optimizer="langevin_sgd", langevin_sigma=0.0, langevin_rho=0.5))
     assert a.curves["train_loss"] == b.curves["train_loss"] and a.test == b.test
+
+
+@pytest.mark.parametrize("init", ["kaiming", "lecun", "autoinit"])
+def test_init_schemes_run_deterministically(init):
+    cfg = DIGITS.replace(init=init, epochs=2, eval_every=2)
+    a, b = train_one(cfg), train_one(cfg)
+    assert a.test == b.test and a.test_acc > 0.5
+    assert a.curves["epoch"] == [2]  # eval_every=2: one evaluated epoch
