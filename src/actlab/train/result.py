@@ -66,8 +66,9 @@ class RunResult:
         peak_memory_bytes / memory_kind: ``"cuda_max_allocated"`` (``torch.cuda.max_memory_allocated``
             during the run) or ``"cpu_maxrss_delta"`` (growth of the process's peak RSS during the
             run: a lower bound, 0 when the run stays under an earlier peak).
-        diverged: a non-finite training loss stopped the run; ``diverged_step`` is the first
-            such optimizer step (0-based) and ``message`` says so.
+        diverged: a non-finite training loss stopped the run (at the end of that epoch: losses
+            are checked once per epoch, not with a GPU sync per step); ``diverged_step`` is the
+            first such optimizer step (0-based) and ``message`` says so.
         steps / epochs: optimizer steps taken, epochs (possibly fractional) run.
         n_params: trainable parameter count. device: where it ran.
     """
