@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from actlab.bench.stats import average_ranks, friedman, holm, mean_ci, nemenyi_cd, wilcoxon_holm
+from actlab.bench.stats import average_ranks, cd_cliques, friedman, holm, mean_ci, nemenyi_cd, wilcoxon_holm
 
 # Demšar 2006, Table 6: AUC of C4.5, C4.5+m, C4.5+cf, C4.5+m+cf on 14 data sets.
 DEMSAR = np.array(
@@ -123,3 +123,19 @@ def test_bad_tables_raise():
         friedman([[1.0, math.nan], [1.0, 2.0]])
     with pytest.raises(ValueError, match="2 methods"):
         average_ranks([[1.0], [2.0]])
+
+
+@pytest.mark.parametrize(
+    "ranks,cd,expected",
+    [
+        ([1.0, 2.0, 2.9, 4.0], 1.0, [(1, 2)]),  # a difference of exactly CD is significant
+        ([1.0, 1.8, 2.6, 3.4], 1.0, [(0, 1), (1, 2), (2, 3)]),
+        ([1.0, 1.5, 2.0, 3.5], 1.25, [(0, 2)]),
+        ([1.0, 3.0, 5.0], 1.0, []),
+        ([1.0, 1.1, 1.2], 5.0, [(0, 2)]),
+        # Demšar's example: CD = 1.25, ranks 1.964, 2.000, 2.893, 3.143 -> one group is not split
+        ([1.964, 2.000, 2.893, 3.143], 1.253, [(0, 3)]),
+    ],
+)
+def test_cd_cliques(ranks, cd, expected):
+    assert cd_cliques(ranks, cd) == expected

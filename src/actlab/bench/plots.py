@@ -10,6 +10,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .stats import cd_cliques
+
 __all__ = ["cd_diagram", "activation_curves_figure", "training_curves_figure"]
 
 
@@ -65,16 +67,7 @@ def cd_diagram(avg_ranks: Mapping[str, float], cd: float, title: str = "") -> by
         x_text = lo - 0.4 if left else hi + 0.4
         ax.plot([r, r, x_text], [0, y, y], color="0.35", lw=0.8)
         ax.text(x_text, y, f"{n} ({r:.2f})", ha="right" if left else "left", va="center", fontsize=9)
-    # cliques: maximal runs of consecutive methods whose rank spread is below cd
-    cliques, start = [], 0
-    for end in range(k):
-        while ranks[end] - ranks[start] >= cd:
-            start += 1
-        if end > start:
-            if cliques and cliques[-1][0] == start:
-                cliques[-1] = (start, end)  # the previous group grew
-            else:
-                cliques.append((start, end))
+    cliques = cd_cliques(ranks, cd)
     for j, (a, b) in enumerate(cliques):
         y = -0.12 - 0.07 * j
         ax.hlines(y, ranks[a] - 0.03, ranks[b] + 0.03, color="k", lw=3)

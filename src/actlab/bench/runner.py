@@ -133,7 +133,8 @@ def run_grid(
         else:
             threads = max(1, auto_workers(10**6) // workers)
             ctx = multiprocessing.get_context("spawn")
-            with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,)) as pool:
+            pool = cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
+            try:
                 futures = {pool.submit(execute_cell, train_fn, c.config): c for c in todo}
                 for fut in cf.as_completed(futures):
                     try:
@@ -141,6 +142,8 @@ def run_grid(
                     except Exception as e:  # the worker process itself died
                         out = (None, f"worker failed: {type(e).__name__}: {e}", time.time(), time.time())
                     record(futures[fut], out)
+            finally:  # on Ctrl-C, drop the queued cells instead of training them all first
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         bar.close()
     return RunSummary(total=n_unique, skipped=n_unique - len(todo), ok=ok, failed=failed, wall_s=time.time() - t0)

@@ -29,6 +29,7 @@ __all__ = [
     "holm",
     "wilcoxon_holm",
     "nemenyi_cd",
+    "cd_cliques",
 ]
 
 
@@ -205,3 +206,30 @@ def nemenyi_cd(n_methods: int, n_blocks: int, alpha: float = 0.05) -> float:
         raise ValueError(f"need >= 2 methods and >= 1 block, got k={n_methods}, N={n_blocks}")
     q = float(_st.studentized_range.ppf(1 - alpha, n_methods, np.inf)) / math.sqrt(2)
     return q * math.sqrt(n_methods * (n_methods + 1) / (6.0 * n_blocks))
+
+
+def cd_cliques(avg_ranks: Sequence[float], cd: float) -> list[tuple[int, int]]:
+    """Groups of methods not significantly different under the critical difference ``cd``.
+
+    Args:
+        avg_ranks: average ranks sorted in increasing order.
+        cd: critical difference.
+
+    Returns:
+        Maximal index ranges ``(first, last)`` (inclusive, ``last > first``) of consecutive methods
+        whose ranks differ by less than ``cd`` — the bars of a CD diagram.
+    """
+    r = np.asarray(avg_ranks, dtype=float)
+    if np.any(np.diff(r) < 0):
+        raise ValueError("avg_ranks must be sorted in increasing order")
+    cliques: list[tuple[int, int]] = []
+    start = 0
+    for end in range(r.size):
+        while r[end] - r[start] >= cd:
+            start += 1
+        if end > start:
+            if cliques and cliques[-1][0] == start:
+                cliques[-1] = (start, end)  # the previous group grew
+            else:
+                cliques.append((start, end))
+    return cliques

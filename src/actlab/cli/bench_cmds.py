@@ -53,6 +53,11 @@ def _bench(args: argparse.Namespace) -> int:
         if args.backend == "ray":
             from ..bench.ray_backend import run_grid_ray
 
+            try:
+                import ray  # noqa: F401
+            except ImportError:
+                print("actlab bench: error: --backend ray needs Ray: pip install 'actlab[ray]'", file=sys.stderr)
+                return 2
             summary = run_grid_ray(cells, store, bench=cfg.name, address=args.address, num_gpus=args.gpus_per_task,
                                    num_cpus=args.cpus_per_task, retry_failed=args.retry_failed, progress=not args.quiet)
         else:
