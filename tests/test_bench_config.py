@@ -34,6 +34,8 @@ def test_keys_use_full_train_config_defaults():
     b = BenchConfig.from_dict({**BASE, "recipe": {"epochs": 2, "batch_size": 128}}, check_names=False).cells()
     assert [x.key for x in a] == [x.key for x in b]
     assert a[0].config["batch_size"] == 128 and "lr" in a[0].config
+    tc = a[0].train_config()
+    assert tc.to_dict() == a[0].config and (tc.dataset, tc.act, tc.epochs) == ("digits", "relu", 2)
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,12 @@ class Cell:
     method: str
     seed: int
 
+    def train_config(self) -> Any:
+        """This run as an :class:`actlab.train.TrainConfig`."""
+        from ..train.config import TrainConfig
+
+        return TrainConfig.from_dict(self.config)
+
 
 @dataclass(frozen=True)
 class BenchConfig:
