@@ -25,6 +25,8 @@ VARIANTS = {
     "center": {"center": True},
     "calibrate": {"calibrate": True},
     "center+calibrate": {"center": True, "calibrate": True},
+    "auto": {"center": "auto"},
+    "auto+calibrate": {"center": "auto", "calibrate": True},
 }
 
 

@@ -62,6 +62,7 @@ _FUNC_ACTS = {
     "relu", "relu_", "gelu", "silu", "tanh", "sigmoid", "elu", "selu", "celu", "leaky_relu", "softplus",
     "mish", "relu6", "hardtanh", "hardswish", "hardsigmoid", "softsign", "logsigmoid",
 }  # fmt: skip
+_BATCH_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)
 _NORM_FNS = {"batch_norm", "layer_norm", "group_norm", "instance_norm"}
 _DROPOUT_FNS = {"dropout", "dropout1d", "dropout2d", "dropout3d"}
 
@@ -179,29 +180,30 @@ class _Run:
         self.records: dict[nn.Module, LayerRecord] = {}
         self.notes: list[str] = []
         self.calibrate = False
-        self.center = False
+        self.center: bool | str = False
         self._shared: set[nn.Module] = set()
 
-    def weighted(self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True) -> Stat:
+    def weighted(self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True, before_norm: bool = False) -> Stat:
         rho, fi = P.conv_coverage(m, x.shape), fan_in(m)
         if m in self.records:  # shared layer: keep the first call's weights
             rec = self.records[m]
             if m not in self._shared:
                 self._shared.add(m)
                 self.notes.append(f"{self.names[m]} is called more than once; initialized for its first call")
-            c = self.center and fi > 1
+            c = self._center(before_norm) and fi > 1
             offsets = a.shared + (0.0 if c else a.mean**2)
             return Stat(0.0, rec.weight_var * fi * rho * (a.var if c else a.second), shared=rec.weight_var * fi * rho * offsets)
         method = "lsuv" if a.measured else ("autoinit" if input_known else "autoinit-measured")
         stat = _measured(x, False) if self.calibrate and method == "autoinit" else a
         if stat is not a:  # closed loop: moments of the real input on the seeded batch
             method = "autoinit-calibrated"
-        center = self.center and fi > 1
+        center = self._center(before_norm) and fi > 1
         second = stat.var if center else stat.second  # centred rows cancel the mean
         if second <= 0 or not math.isfinite(second):
             raise ValueError(
-                f"the input of {self.names[m]!r} has {'variance' if center else 'E[x^2]'} {second:g}; AutoInit "
-                "cannot scale weights for a constant input (check the preceding layers and input_var)"
+                f"the input of {self.names[m]!r} has {'variance' if center else 'E[x^2]'} {second:g}: a constant "
+                "input, or predicted moments that overflowed (activations whose variance map is unstable, e.g. "
+                "polynomial ones like SQU in deep nets); check input_var, or pass calibrate=True"
             )
         var_w = self.target_var / (fi * rho * second)
         with torch.no_grad():
@@ -225,6 +227,9 @@ class _Run:
         )
         offsets = stat.shared + (0.0 if center else stat.mean**2)  # channel offsets sum_j w_cj m_j
         return Stat(0.0, self.target_var, shared=var_w * fi * rho * offsets)
+
+    def _center(self, before_norm: bool) -> bool:
+        return self.center is True or (self.center == "auto" and not before_norm)
 
     def unsupported(self, what: str, out: Any) -> Stat:
         if self.fallback != "lsuv":
@@ -253,7 +258,11 @@ class _Propagator(fx.Interpreter):
             m = self.module.get_submodule(n.target)
             if is_weighted(m):
                 x = self.env[n.args[0]]
-                self.stats[n] = self.run_.weighted(m, sargs[0], x)
+                users = [u for u in n.users if u.op == "call_module"]
+                norm = len(users) == len(n.users) > 0 and all(
+                    isinstance(self.module.get_submodule(u.target), _BATCH_NORMS) for u in users
+                )
+                self.stats[n] = self.run_.weighted(m, sargs[0], x, before_norm=norm)
                 return super().run_node(n)
         out = super().run_node(n)
         if n.op == "placeholder":
@@ -309,7 +318,7 @@ def _hook_pass(model: nn.Module, batch: torch.Tensor, run: _Run, input_stat: Sta
         a, ok = lookup(x)
         pending[m] = (a, x)
         if is_weighted(m):
-            pending[m] = (run.weighted(m, a, x, input_known=ok), x)
+            pending[m] = (run.weighted(m, a, x, input_known=ok, before_norm=run.center == "auto"), x)
 
     def post(m: nn.Module, args: tuple, out: Any) -> None:
         if m not in pending or not isinstance(out, torch.Tensor):
@@ -341,7 +350,7 @@ def autoinit(
     generator: torch.Generator | None = None,
     batch_size: int = 128,
     calibrate: bool = False,
-    center: bool = False,
+    center: bool | str = False,
 ) -> InitReport:
     """Re-initializes ``model`` in place so every pre-activation has mean 0, variance ``target_var``.
 
@@ -371,6 +380,9 @@ def autoinit(
             (after ReLU the gain is ``1/0.3408 = 2.93``, not He's 2). It removes the per-unit
             offsets ``mu sum_j w_ij`` that dominate the pre-activation variance of narrow layers
             after non-zero-mean activations (sigmoid, ReLU family) and the sampling noise of ``|w_i|``.
+            ``"auto"`` centres every layer except those feeding a BatchNorm/InstanceNorm directly
+            (the norm removes the offsets anyway, and centring there only enlarges the weights);
+            in hook mode, where the consumers are unknown, ``"auto"`` centres nothing.
 
     Returns:
         An :class:`InitReport` with predicted and measured moments per weighted layer.
@@ -387,7 +399,9 @@ def autoinit(
     if generator is None:  # draw from the caller's global RNG before the passes fork and seed it
         generator = torch.Generator(batch.device).manual_seed(int(torch.randint(2**62, (), dtype=torch.int64)))
     run = _Run(model, target_var, fallback, seed, generator)
-    run.calibrate, run.center = bool(calibrate), bool(center)
+    if center not in (True, False, "auto"):
+        raise ValueError(f"center must be True, False or 'auto', got {center!r}")
+    run.calibrate, run.center = bool(calibrate), center
     input_stat = Stat(float(input_mean), float(input_var))
     mode = "fx"
     try:
