@@ -135,7 +135,18 @@ def test_schedules_paper_values():
 def test_sigma_decays_inside_the_optimizer():
     p = nn.Parameter(torch.zeros(100_000, dtype=torch.float64))
     opt = LangevinSGD([p], lr=1.0, sigma=1.0, sigma_decay_steps=1.0, seed=0)
-    opt._t = 10  # sigma_10 = 1 / sqrt(ln(e + 10))
+    opt.param_groups[0]["t"] = 10  # sigma_10 = 1 / sqrt(ln(e + 10))
     p.grad = torch.zeros_like(p)
     opt.step()
     assert float(p.detach().std()) == pytest.approx(1 / math.sqrt(math.log(math.e + 10)), rel=0.02)
+
+
+def test_step_count_survives_state_dict():
+    p = nn.Parameter(torch.zeros(3))
+    opt = LangevinAdam([p], lr=0.1, sigma=0.1, sigma_decay_steps=5.0, seed=0)
+    for _ in range(4):
+        p.grad = torch.ones_like(p)
+        opt.step()
+    fresh = LangevinAdam([p], lr=0.1, sigma=0.1, sigma_decay_steps=5.0, seed=0)
+    fresh.load_state_dict(opt.state_dict())
+    assert fresh.param_groups[0]["t"] == 4 and fresh.state[p]["step"] == 4

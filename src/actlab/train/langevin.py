@@ -80,12 +80,12 @@ class _LangevinBase(torch.optim.Optimizer):
             if defaults[k] < 0:
                 raise ValueError(f"{type(self).__name__}: {k} must be >= 0, got {defaults[k]}")
         defaults.setdefault("langevin", True)
+        defaults["t"] = 0  # steps taken, per group (saved in state_dict, so the sigma schedule resumes)
         super().__init__(params, defaults)
         self._seed = seed
         self._generators: dict[torch.device, torch.Generator] = {}
         if generator is not None:
             self._generators[torch.device(generator.device)] = generator
-        self._t = 0
 
     def _generator(self, device: torch.device) -> torch.Generator | None:
         if device.type == "cuda" and device.index is None:
@@ -101,7 +101,7 @@ class _LangevinBase(torch.optim.Optimizer):
     def _noise_std(self, group: dict) -> float:
         if not group["langevin"]:
             return 0.0
-        return langevin_sigma_at(group["sigma"], self._t, group.get("sigma_decay_steps"))
+        return langevin_sigma_at(group["sigma"], group["t"], group.get("sigma_decay_steps"))
 
     def _add_noise(self, p: torch.Tensor, scale: torch.Tensor | float) -> None:
         """``p += scale * xi`` with ``xi ~ N(0, I)``; ``scale`` is ``sigma sqrt(eta P)``."""
@@ -167,7 +167,8 @@ class LangevinSGD(_LangevinBase):
                 p.add_(d_p, alpha=-lr)
                 if sigma > 0:
                     self._add_noise(p, sigma * math.sqrt(lr))
-        self._t += 1
+        for group in self.param_groups:
+            group["t"] += 1
         return loss
 
 
@@ -223,7 +224,8 @@ class LangevinRMSprop(_LangevinBase):
                 p.addcdiv_(grad, avg, value=-lr)
                 if sigma > 0:
                     self._add_noise(p, avg.reciprocal_().mul_(lr).sqrt_().mul_(sigma))
-        self._t += 1
+        for group in self.param_groups:
+            group["t"] += 1
         return loss
 
 
@@ -283,5 +285,6 @@ class LangevinAdam(_LangevinBase):
                 p.addcdiv_(exp_avg, denom, value=-step_size)  # eta P m, P m = m / ((1-b1^t) denom)
                 if sigma > 0:
                     self._add_noise(p, denom.reciprocal_().mul_(step_size).sqrt_().mul_(sigma))
-        self._t += 1
+        for group in self.param_groups:
+            group["t"] += 1
         return loss
