@@ -182,6 +182,7 @@ class _Run:
         self.calibrate = False
         self.center: bool | str = False
         self._shared: set[nn.Module] = set()
+        self._unsupported: set[str] = set()
 
     def weighted(self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True, before_norm: bool = False) -> Stat:
         rho, fi = P.conv_coverage(m, x.shape), fan_in(m)
@@ -237,7 +238,10 @@ class _Run:
                 f"AutoInit has no rule for {what}. Supported: {P.SUPPORTED_KINDS}. Pass fallback='lsuv' "
                 "to initialize the weighted layers after it from moments measured on a seeded sample batch"
             )
-        self.notes.append(f"no rule for {what}: its output moments were measured (lsuv downstream)")
+        key = what.split(" (")[0] if what.startswith("operation") else what.split(" ", 2)[-1]
+        if key not in self._unsupported:
+            self._unsupported.add(key)
+            self.notes.append(f"no rule for {what} (and any like it): output moments measured, lsuv downstream")
         return _measured(out, True)
 
 
