@@ -258,6 +258,12 @@ def activation_moments(act: Act, mean: float = 0.0, var: float = 1.0, *, seed: i
             first, second = gaussian_expectation(act, mean, var)
     else:
         raise TypeError(f"act must be an nn.Module or a function of a tensor, got {type(act).__name__}")
+    if not (math.isfinite(first) and math.isfinite(second) and abs(first) < 1e150):
+        raise ValueError(
+            f"the moments of {type(act).__name__ if isinstance(act, nn.Module) else act} for input N({mean:g}, {var:g}) "
+            "overflow float64; the predicted variance exploded upstream (e.g. a polynomial activation such as SQU "
+            "in a deep net) -- use autoinit(..., calibrate=True) or a normalization layer"
+        )
     out = Moments(first, max(second - first**2, 0.0))
     _CACHE[key] = out
     if len(_CACHE) > _CACHE_SIZE:
