@@ -212,3 +212,28 @@ def test_calibrate_uses_real_input_moments():
     assert set(r.methods().values()) == {"autoinit-calibrated"}
     second = r.layers[1].in_second  # measured on the batch, not the analytic 0.5
     assert second != pytest.approx(0.5, abs=1e-3) and r.layers[1].weight_var * 16 * second == pytest.approx(1.0)
+
+
+def test_functional_ops_are_followed():
+    class Fn(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b, self.c = nn.Conv2d(3, 32, 3, padding=1), nn.Conv2d(3, 32, 1), nn.Linear(64, 64)
+
+        def forward(self, x):
+            h = torch.cat([nn.functional.relu(self.a(x)), torch.tanh(self.b(x)) * 2.0], dim=1)
+            h = nn.functional.dropout(h, 0.25, training=True)
+            return self.c(h.mean((2, 3)) + 1.0)
+
+    r = autoinit(Fn(), input_shape=(3, 8, 8), batch_size=256, generator=torch.Generator().manual_seed(0))
+    relu = actlab.init.activation_moments(nn.ReLU())
+    tanh = actlab.init.activation_moments(nn.Tanh())
+    cat_second = (relu.second + 4 * tanh.second) / 2
+    cat_mean = relu.mean / 2
+    assert r.mode == "fx" and [x.name for x in r.layers] == ["a", "b", "c"]
+    # the concat's channel means differ (relu 0.40 vs tanh 0): that part survives the spatial mean
+    shared = relu.mean**2 / 2 - cat_mean**2
+    dropped = cat_second / 0.75 - cat_mean**2
+    var = shared + (dropped - shared) / 64
+    assert r.layers[2].in_second == pytest.approx(var + (cat_mean + 1.0) ** 2, rel=1e-6)
+    assert r.within(0.6, 1.6)

@@ -48,29 +48,6 @@ from .schemes import fan_in, is_weighted
 
 __all__ = ["autoinit"]
 
-_PASS = {
-    "flatten", "view", "reshape", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "expand",
-    "expand_as", "repeat", "clone", "detach", "to", "float", "double", "half", "type_as", "t", "chunk",
-    "split", "getitem", "unbind", "narrow", "roll", "flip", "movedim", "swapaxes", "reshape_as",
-    "view_as", "unflatten", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "tensor_split",
-}  # fmt: skip
-_ADD = {"add", "add_", "iadd", "__add__", "__iadd__", "__radd__"}
-_SUB = {"sub", "sub_", "isub", "__sub__", "__isub__"}
-_MUL = {"mul", "mul_", "imul", "__mul__", "__imul__", "__rmul__"}
-_DIV = {"truediv", "div", "div_", "itruediv", "__truediv__"}
-_FUNC_ACTS = {
-    "relu", "relu_", "gelu", "silu", "tanh", "sigmoid", "elu", "selu", "celu", "leaky_relu", "softplus",
-    "mish", "relu6", "hardtanh", "hardswish", "hardsigmoid", "softsign", "logsigmoid",
-}  # fmt: skip
-_BATCH_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)
-_NORM_FNS = {"batch_norm", "layer_norm", "group_norm", "instance_norm"}
-_DROPOUT_FNS = {"dropout", "dropout1d", "dropout2d", "dropout3d"}
-
-
-def _name(target: Any) -> str:
-    return target if isinstance(target, str) else getattr(target, "__name__", str(target))
-
-
 def _is_tensors(v: Any) -> bool:
     return isinstance(v, torch.Tensor) or (
         isinstance(v, (tuple, list)) and len(v) > 0 and all(isinstance(t, torch.Tensor) for t in v)
@@ -87,88 +64,6 @@ def _measured(t: torch.Tensor, flag: bool) -> Stat:
     if y.dim() >= 2 and y.shape[1] > 1:
         shared = float(y.transpose(0, 1).reshape(y.shape[1], -1).mean(1).var(unbiased=False))
     return Stat(float(y.mean()), var, measured=flag, shared=min(shared, var))
-
-
-class _FuncAct(nn.Module):
-    """A functional activation call ``fn(x, *args, **kw)`` as a module (so its moments are cached)."""
-
-    def __init__(self, fn: Any, args: tuple, kwargs: dict) -> None:
-        super().__init__()
-        self.fn, self.args, self.kw = fn, args, kwargs
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (getattr(x, self.fn)(*self.args, **self.kw)) if isinstance(self.fn, str) else self.fn(x, *self.args, **self.kw)
-
-    def extra_repr(self) -> str:
-        return f"{_name(self.fn)}, {self.args!r}, {self.kw!r}"
-
-
-def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any, seed: int) -> Stat | None:
-    """Output moments of a functional op / tensor method; ``None`` when there is no rule."""
-    name = _name(target).removeprefix("__").removesuffix("__") if _name(target).startswith("__i") else _name(target)
-    tens = [(s, a) for s, a in zip(sargs, args) if isinstance(a, torch.Tensor)]
-    first = sargs[0] if sargs and isinstance(sargs[0], Stat) else None
-    nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
-    if name in _PASS or name == "flatten":
-        return first
-    if first is None:
-        if name in ("cat", "concat", "concatenate", "stack") and args and isinstance(args[0], (list, tuple)):
-            pass
-        else:
-            return None
-    if name in _ADD or name in _SUB:
-        stats = [s for s, _ in tens]
-        if len(stats) == 2 and all(isinstance(s, Stat) for s in stats):
-            b = stats[1] if "alpha" not in kwargs else P.scale(stats[1], float(kwargs["alpha"]))
-            return P.add(stats[0], b) if name in _ADD else P.sub(stats[0], b)
-        if len(stats) == 1 and len(nums) == 1 and isinstance(stats[0], Stat):
-            return P.shift(stats[0], nums[0] if name in _ADD else -nums[0])
-        return None
-    if name in _MUL:
-        stats = [s for s, _ in tens]
-        if len(stats) == 2 and all(isinstance(s, Stat) for s in stats):
-            return P.mul(*stats)
-        if len(stats) == 1 and len(nums) == 1:
-            return P.scale(stats[0], nums[0])
-        return None
-    if name in _DIV and len(tens) == 1 and len(nums) == 1 and isinstance(args[0], torch.Tensor):
-        return P.scale(first, 1.0 / nums[0])
-    if name in ("neg",):
-        return P.scale(first, -1.0)
-    if name in ("cat", "concat", "concatenate", "stack"):
-        seq = args[0]
-        sstats = sargs[0]
-        if not isinstance(sstats, (list, tuple)) or not all(isinstance(s, Stat) for s in sstats):
-            return None
-        dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
-        sizes = [t.shape[dim] if name != "stack" else 1 for t in seq]
-        return P.concat(list(sstats), sizes)
-    x = args[0] if args else None
-    if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
-        return None
-    if name in _FUNC_ACTS:
-        return P.activation(_FuncAct(target, tuple(args[1:]), dict(kwargs)), first, seed)
-    if name in _NORM_FNS:
-        return Stat(0.0, 1.0)
-    if name in _DROPOUT_FNS:
-        p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
-        training = kwargs.get("training", args[2] if len(args) > 2 else True)
-        return P.dropout(first, float(p)) if training else first
-    if name == "pad" and kwargs.get("mode", args[2] if len(args) > 2 else "constant") == "constant":
-        if not kwargs.get("value", args[3] if len(args) > 3 else None):
-            return P.zero_pad(first, x.numel() / max(out.numel(), 1))
-    ratio = max(1, round(x.numel() / max(out.numel(), 1)))
-    if name in ("mean", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"):
-        return P.avg_pool(first, ratio)
-    if name in ("amax", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"):
-        return P.max_pool(first, ratio, seed)
-    if name == "sum":
-        return Stat(first.mean * ratio, first.var * ratio, measured=first.measured)
-    if name in ("avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool2d", "max_pool3d"):
-        k = kwargs.get("kernel_size", args[1] if len(args) > 1 else None)
-        k = math.prod(k) if isinstance(k, (tuple, list)) else int(k) ** (x.dim() - 2)
-        return P.avg_pool(first, k) if name.startswith("avg") else P.max_pool(first, k, seed)
-    return None
 
 
 class _Run:
@@ -264,7 +159,7 @@ class _Propagator(fx.Interpreter):
                 x = self.env[n.args[0]]
                 users = [u for u in n.users if u.op == "call_module"]
                 norm = len(users) == len(n.users) > 0 and all(
-                    isinstance(self.module.get_submodule(u.target), _BATCH_NORMS) for u in users
+                    isinstance(self.module.get_submodule(u.target), P.BATCH_NORMS) for u in users
                 )
                 self.stats[n] = self.run_.weighted(m, sargs[0], x, before_norm=norm)
                 return super().run_node(n)
@@ -287,9 +182,9 @@ class _Propagator(fx.Interpreter):
                 if n.target is operator.getitem and isinstance(sargs[0], Stat):
                     s = sargs[0]
                 else:
-                    s = function_rule(n.target, args, kwargs, sargs, out, self.run_.seed)
+                    s = P.function_rule(n.target, args, kwargs, sargs, out, self.run_.seed)
                 if s is None:
-                    s = self.run_.unsupported(f"operation {_name(n.target)!r} (node {n.name})", out)
+                    s = self.run_.unsupported(f"operation {P.op_name(n.target)!r} (node {n.name})", out)
             self.stats[n] = s
         return out
 

@@ -62,6 +62,9 @@ __all__ = [
     "max_pool",
     "activation",
     "SUPPORTED_KINDS",
+    "function_rule",
+    "op_name",
+    "BATCH_NORMS",
 ]
 
 TORCH_ACTIVATIONS: tuple[type[nn.Module], ...] = (
@@ -275,3 +278,109 @@ def _tuple(k: Any, n: int) -> tuple[int, ...]:
 
 def with_measured(a: Stat) -> Stat:
     return replace(a, measured=True)
+
+
+# ---------------------------------------------------------------- functional ops and tensor methods
+_PASS = {
+    "flatten", "view", "reshape", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "expand",
+    "expand_as", "repeat", "clone", "detach", "to", "float", "double", "half", "type_as", "t", "chunk",
+    "split", "getitem", "unbind", "narrow", "roll", "flip", "movedim", "swapaxes", "reshape_as",
+    "view_as", "unflatten", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "tensor_split",
+}  # fmt: skip
+_ADD = {"add", "add_", "iadd", "__add__", "__iadd__", "__radd__"}
+_SUB = {"sub", "sub_", "isub", "__sub__", "__isub__"}
+_MUL = {"mul", "mul_", "imul", "__mul__", "__imul__", "__rmul__"}
+_DIV = {"truediv", "div", "div_", "itruediv", "__truediv__"}
+_FUNC_ACTS = {
+    "relu", "relu_", "gelu", "silu", "tanh", "sigmoid", "elu", "selu", "celu", "leaky_relu", "softplus",
+    "mish", "relu6", "hardtanh", "hardswish", "hardsigmoid", "softsign", "logsigmoid",
+}  # fmt: skip
+BATCH_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)
+_NORM_FNS = {"batch_norm", "layer_norm", "group_norm", "instance_norm"}
+_DROPOUT_FNS = {"dropout", "dropout1d", "dropout2d", "dropout3d"}
+
+
+def op_name(target: Any) -> str:
+    return target if isinstance(target, str) else getattr(target, "__name__", str(target))
+
+
+class _FuncAct(nn.Module):
+    """A functional activation call ``fn(x, *args, **kw)`` as a module (so its moments are cached)."""
+
+    def __init__(self, fn: Any, args: tuple, kwargs: dict) -> None:
+        super().__init__()
+        self.fn, self.args, self.kw = fn, args, kwargs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (getattr(x, self.fn)(*self.args, **self.kw)) if isinstance(self.fn, str) else self.fn(x, *self.args, **self.kw)
+
+    def extra_repr(self) -> str:
+        return f"{op_name(self.fn)}, {self.args!r}, {self.kw!r}"
+
+
+def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any, seed: int) -> Stat | None:
+    """Output moments of a functional op / tensor method; ``None`` when there is no rule."""
+    name = op_name(target).removeprefix("__").removesuffix("__") if op_name(target).startswith("__i") else op_name(target)
+    tens = [(s, a) for s, a in zip(sargs, args) if isinstance(a, torch.Tensor)]
+    first = sargs[0] if sargs and isinstance(sargs[0], Stat) else None
+    nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    if name in _PASS or name == "flatten":
+        return first
+    if first is None:
+        if name in ("cat", "concat", "concatenate", "stack") and args and isinstance(args[0], (list, tuple)):
+            pass
+        else:
+            return None
+    if name in _ADD or name in _SUB:
+        stats = [s for s, _ in tens]
+        if len(stats) == 2 and all(isinstance(s, Stat) for s in stats):
+            b = stats[1] if "alpha" not in kwargs else scale(stats[1], float(kwargs["alpha"]))
+            return add(stats[0], b) if name in _ADD else sub(stats[0], b)
+        if len(stats) == 1 and len(nums) == 1 and isinstance(stats[0], Stat):
+            return shift(stats[0], nums[0] if name in _ADD else -nums[0])
+        return None
+    if name in _MUL:
+        stats = [s for s, _ in tens]
+        if len(stats) == 2 and all(isinstance(s, Stat) for s in stats):
+            return mul(*stats)
+        if len(stats) == 1 and len(nums) == 1:
+            return scale(stats[0], nums[0])
+        return None
+    if name in _DIV and len(tens) == 1 and len(nums) == 1 and isinstance(args[0], torch.Tensor):
+        return scale(first, 1.0 / nums[0])
+    if name in ("neg",):
+        return scale(first, -1.0)
+    if name in ("cat", "concat", "concatenate", "stack"):
+        seq = args[0]
+        sstats = sargs[0]
+        if not isinstance(sstats, (list, tuple)) or not all(isinstance(s, Stat) for s in sstats):
+            return None
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+        sizes = [t.shape[dim] if name != "stack" else 1 for t in seq]
+        return concat(list(sstats), sizes)
+    x = args[0] if args else None
+    if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
+        return None
+    if name in _FUNC_ACTS:
+        return activation(_FuncAct(target, tuple(args[1:]), dict(kwargs)), first, seed)
+    if name in _NORM_FNS:
+        return Stat(0.0, 1.0)
+    if name in _DROPOUT_FNS:
+        p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
+        training = kwargs.get("training", args[2] if len(args) > 2 else True)
+        return dropout(first, float(p)) if training else first
+    if name == "pad" and kwargs.get("mode", args[2] if len(args) > 2 else "constant") == "constant":
+        if not kwargs.get("value", args[3] if len(args) > 3 else None):
+            return zero_pad(first, x.numel() / max(out.numel(), 1))
+    ratio = max(1, round(x.numel() / max(out.numel(), 1)))
+    if name in ("mean", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"):
+        return avg_pool(first, ratio)
+    if name in ("amax", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"):
+        return max_pool(first, ratio, seed)
+    if name == "sum":
+        return scale(avg_pool(first, ratio), float(ratio))
+    if name in ("avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool2d", "max_pool3d"):
+        k = kwargs.get("kernel_size", args[1] if len(args) > 1 else None)
+        k = math.prod(k) if isinstance(k, (tuple, list)) else int(k) ** (x.dim() - 2)
+        return avg_pool(first, k) if name.startswith("avg") else max_pool(first, k, seed)
+    return None
