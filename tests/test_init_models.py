@@ -96,3 +96,15 @@ def test_every_family_and_activation_matrix():
     assert counts["default"] <= 0.05 * n, counts
     assert counts["autoinit"] >= 0.5 * n, (counts, n)
     assert counts["auto+calibrate"] >= 0.68 * n, (counts, n, misses)
+
+
+@pytest.mark.gpu
+def test_autoinit_on_cuda_matches_cpu():
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    model, shape = _build("resnet20", "pvlu")
+    report = autoinit(model.cuda(), input_shape=shape, batch_size=64)
+    assert report.within(0.5, 2.0) and next(model.parameters()).is_cuda
+    cpu, _ = _build("resnet20", "pvlu")
+    ref = autoinit(cpu, input_shape=shape, batch_size=64)
+    assert [r.weight_var for r in report.layers] == pytest.approx([r.weight_var for r in ref.layers], rel=1e-4)

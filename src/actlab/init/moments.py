@@ -155,7 +155,7 @@ def _module_key(act: nn.Module) -> tuple:
 
 
 def _float64_copy(act: nn.Module) -> nn.Module:
-    mod = copy.deepcopy(act).to(torch.float64)
+    mod = copy.deepcopy(act).to(device="cpu", dtype=torch.float64)
     for m in mod.modules():
         m._forward_hooks.clear()  # e.g. AutoInit's own hooks in hook mode
         m._forward_pre_hooks.clear()
