@@ -237,3 +237,23 @@ def test_functional_ops_are_followed():
     var = shared + (dropped - shared) / 64
     assert r.layers[2].in_second == pytest.approx(var + (cat_mean + 1.0) ** 2, rel=1e-6)
     assert r.within(0.6, 1.6)
+
+
+@pytest.mark.parametrize("name,width_in", [("and_ail", 2), ("xnor_nail", 2), ("abrelu", 1)])
+def test_reducing_and_batch_dependent_activations_in_a_network(name, width_in):
+    act = actlab.create_activation(name)
+    m = nn.Sequential(nn.Linear(16, 64 * width_in), act, nn.Linear(64, 64))
+    r = autoinit(m, input_shape=(16,), batch_size=512, generator=torch.Generator().manual_seed(0))
+    mom = actlab.init.activation_moments(act)  # seeded Monte Carlo, pooled over output channels
+    assert r.layers[1].in_second == pytest.approx(mom.second, rel=1e-9)
+    assert r.within(0.7, 1.4)
+
+
+def test_cli_init_report(tmp_path, capsys):
+    from actlab.cli.main import main
+
+    plot = tmp_path / "v.png"
+    assert main(["init-report", "mlp", "--act", "tanh", "--tiny", "--compare-default", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "AutoInit: mlp with tanh" in out and "PyTorch default init" in out and plot.exists()
+    assert main(["init-report", "mlpp", "--act", "tanh"]) == 2

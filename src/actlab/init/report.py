@@ -190,7 +190,7 @@ def measure_init(
     shape = resolve_shape(example_input, input_shape)
     batch = sample_batch(shape, batch_size, input_mean, input_var, seed, model)
     layers = [
-        LayerRecord(name, kind_of(m), i, fan_in(m), float(m.weight.detach().double().var()), meas_mean=mm, meas_var=mv)
+        LayerRecord(name, kind_of(m), i, fan_in(m), float(m.weight.detach().double().var(unbiased=False)), meas_mean=mm, meas_var=mv)
         for i, (name, m, mm, mv) in enumerate(measure_layers(model, batch, seed))
     ]
     return InitReport(layers, target_var, input_mean, input_var, seed, batch_size, mode="measure")
