@@ -257,3 +257,14 @@ def test_cli_init_report(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "AutoInit: mlp with tanh" in out and "PyTorch default init" in out and plot.exists()
     assert main(["init-report", "mlpp", "--act", "tanh"]) == 2
+
+
+def test_scalar_first_operands():
+    s = Stat(1.0, 2.0)
+    x = torch.zeros(2, 2)
+    from actlab.init.propagate import function_rule
+
+    out = function_rule("sub", (3.0, x), {}, (3.0, s), x, 0)  # 3 - x
+    assert (out.mean, out.var) == (2.0, 2.0)
+    out = function_rule("mul", (0.5, x), {}, (0.5, s), x, 0)
+    assert (out.mean, out.var) == (0.5, 0.5)

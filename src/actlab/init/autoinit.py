@@ -27,8 +27,10 @@ weighted layers fed by it are initialized by LSUV (Mishkin & Matas, arXiv 1511.0
 the measured ``E[x^2]``, then rescaled until their output variance on the batch equals the target
 (method ``lsuv`` in the report).
 
-All passes run in training mode (BatchNorm uses batch statistics, dropout is active) under a forked
-RNG seeded with ``seed``; BatchNorm running statistics and modes are restored afterwards.
+The traversal and the measurement run with norm and dropout layers in training mode (batch
+statistics, masks) and every other module in eval mode, so stochastic depth contributes all its
+blocks (scaled by their survival probability) instead of one random draw; both run under a forked
+RNG seeded with ``seed``, and BatchNorm running statistics and modes are restored afterwards.
 """
 
 from __future__ import annotations
@@ -303,17 +305,23 @@ def autoinit(
     run.calibrate, run.center = bool(calibrate), center
     input_stat = Stat(float(input_mean), float(input_var))
     mode = "fx"
-    try:
-        root = nn.Sequential(model) if _Tracer().is_leaf_module(model, "") else model  # a bare layer
-        gm = fx.GraphModule(root, _Tracer().trace(root))
-    except Exception as e:  # noqa: BLE001 - any tracing failure means: use hooks
-        mode = "hooks"
-        run.notes.append(f"torch.fx could not trace the model ({type(e).__name__}: {str(e).splitlines()[0][:120]}); used forward hooks")
     with preserved_state(model, seed):
+        try:  # preserved_state: only norms and dropout train, so stochastic depth traces in full
+            root = nn.Sequential(model) if _Tracer().is_leaf_module(model, "") else model  # a bare layer
+            gm = fx.GraphModule(root, _Tracer().trace(root))
+        except Exception as e:  # noqa: BLE001 - any tracing failure means: use hooks
+            mode = "hooks"
+            first = str(e).splitlines()[0][:120] if str(e) else ""
+            run.notes.append(f"torch.fx could not trace the model ({type(e).__name__}: {first}); used forward hooks")
         if mode == "fx":
             _Propagator(gm, run, input_stat).run(batch)
         else:
             _hook_pass(model, batch, run, input_stat)
+    missed = [run.names[m] for m in model.modules() if is_weighted(m) and m not in run.records]
+    if missed:
+        run.notes.append(
+            f"{len(missed)} weighted layer(s) never ran on the sample batch and kept their init: {', '.join(missed[:5])}"
+        )
     layers = []
     for name, m, mm, mv in measure_layers(model, batch, seed):
         rec = run.records.get(m) or LayerRecord(name, kind_of(m), fan_in=fan_in(m), method="default")

@@ -322,7 +322,7 @@ def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any
     """Output moments of a functional op / tensor method; ``None`` when there is no rule."""
     name = op_name(target).removeprefix("__").removesuffix("__") if op_name(target).startswith("__i") else op_name(target)
     tens = [(s, a) for s, a in zip(sargs, args) if isinstance(a, torch.Tensor)]
-    first = sargs[0] if sargs and isinstance(sargs[0], Stat) else None
+    first = next((s for s in sargs if isinstance(s, Stat)), None)  # scalar * x puts x second
     nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
     if name in _PASS or name == "flatten":
         return first
@@ -337,6 +337,8 @@ def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any
             b = stats[1] if "alpha" not in kwargs else scale(stats[1], float(kwargs["alpha"]))
             return add(stats[0], b) if name in _ADD else sub(stats[0], b)
         if len(stats) == 1 and len(nums) == 1 and isinstance(stats[0], Stat):
+            if name in _SUB and not isinstance(args[0], torch.Tensor):  # c - x
+                return shift(scale(stats[0], -1.0), nums[0])
             return shift(stats[0], nums[0] if name in _ADD else -nums[0])
         return None
     if name in _MUL:

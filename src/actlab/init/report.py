@@ -13,7 +13,7 @@ from torch import nn
 
 from .schemes import fan_in, is_weighted
 
-__all__ = ["LayerRecord", "InitReport", "measure_init", "measure_layers", "sample_batch", "preserved_state"]
+__all__ = ["LayerRecord", "InitReport", "measure_init", "measure_layers", "sample_batch", "preserved_state", "TRAIN_KINDS"]
 
 
 @dataclass
@@ -134,16 +134,28 @@ def sample_batch(
     return x.to(device=device, dtype=dtype)
 
 
+TRAIN_KINDS = (
+    nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm,
+    nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d,
+)  # fmt: skip
+
+
 @contextlib.contextmanager
 def preserved_state(model: nn.Module, seed: int) -> Iterator[None]:
-    """Training mode, seeded RNG for dropout/stochastic depth; buffers, modes and RNG restored after."""
+    """The regime AutoInit models; buffers, modes and the RNG are restored afterwards.
+
+    Norm and dropout layers are in training mode (batch statistics, masks), every other module in
+    eval mode, so stochastic depth runs every block scaled by its survival probability instead of a
+    random subset; the RNG is forked and seeded with ``seed``.
+    """
     buffers = [(b, b.detach().clone()) for b in model.buffers()]
     modes = {m: m.training for m in model.modules()}
     p = next(iter(model.parameters()), None)
     devices = [p.device.index or 0] if p is not None and p.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices), torch.no_grad():
         torch.manual_seed(seed)
-        model.train()
+        for m in modes:
+            m.training = isinstance(m, TRAIN_KINDS)
         try:
             yield
         finally:
