@@ -23,6 +23,7 @@ raises, and ``impl="auto"`` uses the eager formula after one warning.
 
 from __future__ import annotations
 
+import types
 import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -88,6 +89,17 @@ def _up(t: Tensor) -> Tensor:
     return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
 
+def _renamed(fn: Callable, name: str) -> Callable:
+    """A copy of ``fn`` with its own code object: TorchDynamo caches compiled graphs per code
+    object, so kernels made from one closure template would otherwise share (and exhaust) one
+    recompile budget across all activations."""
+    code = fn.__code__.replace(co_name=name, co_qualname=name) if hasattr(fn.__code__, "co_qualname") \
+        else fn.__code__.replace(co_name=name)
+    new = types.FunctionType(code, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    new.__qualname__ = name
+    return new
+
+
 def _make_kernels(spec: FusedSpec):
     def fwd_kernel(x: Tensor, params: list[Tensor], consts: list[float]) -> Tensor:
         y = spec.forward(_up(x), *[_up(p) for p in params], *consts)
@@ -99,7 +111,7 @@ def _make_kernels(spec: FusedSpec):
         gps = tuple(_reduce_to(gp, p.shape).to(p.dtype) for gp, p in zip(grads[1:], params))
         return (gx, *gps)
 
-    return fwd_kernel, bwd_kernel
+    return _renamed(fwd_kernel, f"{spec.name}_fwd_kernel"), _renamed(bwd_kernel, f"{spec.name}_bwd_kernel")
 
 
 class FusedOp:
@@ -137,7 +149,7 @@ class FusedOp:
             msg = (
                 f"fused kernel for {self.spec.name!r} could not be compiled on {device_type} "
                 f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
-                "install a C/C++ compiler (CPU) or Triton (CUDA), or use impl='eager'"
+                "check that TorchInductor works here (a C++ compiler on CPU, Triton on CUDA), or use impl='eager'"
             )
             self._failed[device_type] = msg
             raise CompileUnavailable(msg) from e
