@@ -17,7 +17,8 @@ from ..activations._registry import activation_arguments
 from . import dispatch
 from .dispatch import register_fast
 from .fused import CompileUnavailable, FusedOp, FusedSpec, warn_once
-from .specs import BASES, SPECS, laaf_spec, pau_spec, rowdy_spec
+from .families import laaf_spec, pau_spec, rowdy_spec
+from .specs import BASES, SPECS
 
 __all__ = ["FUSED_OPS", "fused_op_for", "FAMILY_NAMES"]
 

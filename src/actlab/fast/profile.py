@@ -140,6 +140,9 @@ def profile_elementwise(
         else:
             prof.notes.append("no fused path (eager formula is a native kernel)")
         if compiled:
+            # All activations share Activation.forward's code object; reset so each gets its own
+            # compile instead of exhausting one recompile budget (and silently running eager).
+            torch._dynamo.reset()
             comp = torch.compile(create_activation(name, impl="auto").to(dev), dynamic=False)
             cf, cb, _ = _timings(comp, x, dev, repeats, warmup)
             prof.compiled_fwd, prof.compiled_fwdbwd = cf / relu_f, cb / relu_b
