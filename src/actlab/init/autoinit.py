@@ -50,6 +50,7 @@ from .schemes import fan_in, is_weighted
 
 __all__ = ["autoinit"]
 
+
 def _is_tensors(v: Any) -> bool:
     return isinstance(v, torch.Tensor) or (
         isinstance(v, (tuple, list)) and len(v) > 0 and all(isinstance(t, torch.Tensor) for t in v)
