@@ -1,0 +1,86 @@
+"""Renders the fast-path results page from ``actlab profile --json`` output.
+
+    actlab profile --json > elementwise.json
+    actlab profile pvlu colu gcu nish swish ada --model --no-compile --json > model.json
+    python benchmarks/fast_path.py elementwise.json model.json -o benchmarks/RESULTS.md
+
+Every ratio is against native ReLU measured in the same process (the machines are noisy); the
+page states the device and versions of each run and checks the issue's CPU target (fused
+fwd+bwd >= 2x faster than the eager composite, saving only the input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _f(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}x"
+
+
+def render(elem: dict, model: dict | None) -> str:
+    env = elem["env"]
+    lines = [
+        "## Elementwise, forward+backward",
+        "",
+        f"Device: {env['device']} CPU, {env['threads']} threads; torch {env['torch']}, actlab {env['actlab']}, "
+        f"Python {env['python']}; {env['dtype']}, {env['numel']:,} elements; median of repeats after warm-up.",
+        "",
+        "Times and saved-for-backward memory as multiples of native ReLU in the same run (lower is better).",
+        "`speed-up` = eager f+b / fused f+b; target >= 2x for composites, fused memory = the input only.",
+        "",
+        "| activation | eager fwd | eager f+b | eager mem | fused fwd | fused f+b | fused mem | compiled f+b | speed-up | CPU target |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in elem["elementwise"]:
+        if r["fused_fwdbwd"]:
+            sp = r["eager_fwdbwd"] / r["fused_fwdbwd"]
+            ok = "met" if sp >= 2 and r["fused_saved"] <= 1.01 else f"missed ({sp:.2f}x)"
+            spt = f"{sp:.2f}x"
+        else:
+            spt, ok = "-", "native kernel (no composite)"
+        lines.append(
+            f"| {r['name']} | {_f(r['eager_fwd'])} | {_f(r['eager_fwdbwd'])} | {_f(r['eager_saved'])} | "
+            f"{_f(r['fused_fwd'])} | {_f(r['fused_fwdbwd'])} | {_f(r['fused_saved'])} | {_f(r['compiled_fwdbwd'])} | "
+            f"{spt} | {ok} |"
+        )
+    if model and model.get("model"):
+        m0 = model["model"][0]
+        menv = model["env"]
+        lines += [
+            "",
+            "## Model-level training step",
+            "",
+            f"`{m0['model']}`, batch {m0['batch']}, SGD-Nesterov step, {m0['device']} ({menv['device']}, "
+            f"{menv['threads']} threads, torch {menv['torch']}). Native ReLU: {m0['images_per_s']:.0f} img/s. "
+            "Memory on CPU = bytes saved for backward (no allocator peak counter on CPU).",
+            "",
+            "| activation | impl | img/s | speed vs ReLU | memory vs ReLU |",
+            "|---|---|---|---|---|",
+        ]
+        for m in model["model"]:
+            lines.append(
+                f"| {m['name']} | {m['impl']} | {m['images_per_s']:.0f} | {m['speed_vs_relu']:.2f}x | {m['memory_vs_relu']:.2f}x |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("elementwise", help="JSON from `actlab profile --json`")
+    p.add_argument("model", nargs="?", help="JSON from `actlab profile NAMES --model --json`")
+    p.add_argument("-o", "--out", help="write here instead of stdout")
+    a = p.parse_args()
+    elem = json.load(open(a.elementwise))
+    model = json.load(open(a.model)) if a.model else None
+    text = render(elem, model)
+    if a.out:
+        with open(a.out, "w") as fh:
+            fh.write(text)
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
