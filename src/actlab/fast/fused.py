@@ -120,25 +120,37 @@ class FusedOp:
     def __init__(self, spec: FusedSpec) -> None:
         self.spec = spec
         self._eager_fwd, self._eager_bwd = _make_kernels(spec)
-        self._compiled: dict[str, tuple[Callable, Callable]] = {}
+        self._compiled: dict[tuple, tuple[Callable, Callable]] = {}
         self._failed: dict[str, str] = {}
         self.fwd_op, self.bwd_op = self._register_ops()
 
     # ------------------------------------------------------------------ kernels
-    def kernels(self, device_type: str) -> tuple[Callable, Callable]:
+    @staticmethod
+    def _variant(x: Tensor, params: Sequence[Tensor]) -> tuple:
+        """What a compiled kernel is specialised on besides sizes (which stay dynamic)."""
+        return (x.device.type, x.dtype, x.dim(), tuple((p.dim(), p.dtype) for p in params))
+
+    def kernels(self, variant: tuple) -> tuple[Callable, Callable]:
+        """The (forward, backward) kernels for one variant; each variant is compiled from its own
+        code objects so its recompiles never eat another variant's TorchDynamo budget."""
         if not _COMPILE["enabled"]:
             return self._eager_fwd, self._eager_bwd
+        device_type = variant[0]
         if device_type in self._failed:
             raise CompileUnavailable(self._failed[device_type])
-        if device_type not in self._compiled:
-            self._compiled[device_type] = (
-                torch.compile(self._eager_fwd, dynamic=True, fullgraph=True),
-                torch.compile(self._eager_bwd, dynamic=True, fullgraph=True),
+        if variant not in self._compiled:
+            tag = f"{self.spec.name}_v{len(self._compiled)}"
+            fwd, bwd = (_renamed(self._eager_fwd, f"{tag}_fwd"), _renamed(self._eager_bwd, f"{tag}_bwd"))
+            self._compiled[variant] = (
+                torch.compile(fwd, dynamic=True, fullgraph=True),
+                torch.compile(bwd, dynamic=True, fullgraph=True),
             )
-        return self._compiled[device_type]
+        return self._compiled[variant]
 
-    def _run(self, which: int, device_type: str, *args: Tensor):
-        fn = self.kernels(device_type)[which]
+    def _run(self, which: int, x: Tensor, params: Sequence[Tensor], *args):
+        variant = self._variant(x, params)
+        device_type = variant[0]
+        fn = self.kernels(variant)[which]
         try:
             return fn(*args)
         except CompileUnavailable:
@@ -155,7 +167,8 @@ class FusedOp:
             raise CompileUnavailable(msg) from e
 
     def compiled_ready(self, device_type: str) -> bool:
-        return device_type in self._compiled
+        """Whether any kernel variant has been compiled for this device type in this process."""
+        return any(v[0] == device_type for v in self._compiled)
 
     # ------------------------------------------------------------------ custom ops
     def _register_ops(self):
@@ -164,7 +177,7 @@ class FusedOp:
 
         @torch.library.custom_op(f"actlab::{name}_fwd", mutates_args=())
         def fwd(x: Tensor, params: list[Tensor], consts: list[float]) -> Tensor:
-            return op._run(0, x.device.type, x, params, consts)
+            return op._run(0, x, params, x, params, consts)
 
         @fwd.register_fake
         def _(x: Tensor, params: list[Tensor], consts: list[float]) -> Tensor:
@@ -172,7 +185,7 @@ class FusedOp:
 
         @torch.library.custom_op(f"actlab::{name}_bwd", mutates_args=())
         def bwd(g: Tensor, x: Tensor, params: list[Tensor], consts: list[float]) -> list[Tensor]:
-            return list(op._run(1, x.device.type, g, x, params, consts))
+            return list(op._run(1, x, params, g, x, params, consts))
 
         @bwd.register_fake
         def _(g: Tensor, x: Tensor, params: list[Tensor], consts: list[float]) -> list[Tensor]:
