@@ -206,3 +206,27 @@ def test_fused_errors_are_clear():
         actlab.create_activation("abrelu", impl="fused")(torch.randn(4))
     with pytest.raises(ValueError, match="impl must be one of"):
         actlab.create_activation("pvlu", impl="fast")
+
+
+def test_each_kernel_variant_has_its_own_code_object():
+    """TorchDynamo's recompile budget is per code object: variants must not share one."""
+    from actlab.fast.bindings import FUSED_OPS
+
+    actlab.create_activation("gcu", impl="fused")(torch.randn(2))  # ensure the op exists
+    op = FUSED_OPS["gcu"]
+    v1 = op._variant(torch.randn(2, 3), [])
+    v2 = op._variant(torch.randn(2, 3, 4, dtype=torch.float64), [])
+    (f1, _), (f2, _) = op.kernels(v1), op.kernels(v2)
+    code = lambda f: getattr(f, "_torchdynamo_orig_callable", f).__code__  # noqa: E731
+    assert code(f1) is not code(f2)
+    assert code(f1).co_name != code(f2).co_name
+
+
+@pytest.mark.slow
+def test_many_variants_never_fall_back(recwarn):
+    mod = actlab.create_activation("pvlu", impl="fused", shape="channel", num_channels=3)
+    for dtype in (torch.float32, torch.float64, torch.bfloat16):
+        for shape in ((4, 3), (2, 3, 5), (2, 3, 4, 5)):
+            x = torch.randn(*shape, dtype=dtype, requires_grad=True)
+            mod.to(dtype)(x).sum().backward()
+    assert not [w for w in recwarn if "could not be compiled" in str(w.message)]
