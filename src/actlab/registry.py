@@ -64,10 +64,8 @@ class Registry(Generic[T]):
         choices = sorted(set(self._entries) | set(self._aliases))
         close = difflib.get_close_matches(key, choices, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
-            f"unknown {self.kind} {name!r}{hint} "
-            f"(list them with actlab.list_{self.kind}s() or `actlab list`)"
-        )
+        cli = " or `actlab list`" if self.kind == "activation" else ""
+        raise ValueError(f"unknown {self.kind} {name!r}{hint} (list them with actlab.list_{self.kind}s(){cli})")
 
     def get(self, name: str) -> T:
         return self._entries[self.canonical(name)]

@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
     except (ValueError, FileNotFoundError) as e:
         print(f"actlab {args.command}: error: {e}", file=sys.stderr)
         return 2
