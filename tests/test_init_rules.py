@@ -206,6 +206,27 @@ def test_center_option_zero_mean_rows_fixed_norm():
     assert r.within(0.7, 1.4)
 
 
+def test_centred_conv_accounts_for_mean_leaking_at_padded_borders():
+    # 3x3 conv, padding 1, on a 2x2 map: every window has 4 of 9 taps inside
+    conv = nn.Conv2d(32, 32, 3, padding=1)
+    assert P.coverage_stats(conv, (1, 32, 2, 2)) == pytest.approx((4 / 9, 20 / 81))
+    assert P.coverage_stats(nn.Conv2d(4, 4, 3), (1, 4, 5, 5)) == (1.0, 0.0)
+    m = nn.Sequential(nn.Conv2d(16, 32, 1), nn.Sigmoid(), conv)  # sigmoid: mean 0.5 >> sd 0.21
+    r = autoinit(m, input_shape=(16, 2, 2), batch_size=1024, center=True, generator=torch.Generator().manual_seed(0))
+    assert r.layers[1].meas_var == pytest.approx(1.0, rel=0.15)  # ~4x without the border term
+
+
+def test_center_single_weight_unit_gets_fixed_magnitude():
+    # Linear(1, 1) after sigmoid: w mu is a constant offset of the one unit, so only Var(x) counts
+    m = nn.Sequential(nn.Linear(16, 1), nn.Sigmoid(), nn.Linear(1, 1))
+    sig = actlab.init.activation_moments(nn.Sigmoid())
+    plain = autoinit(m, input_shape=(16,), batch_size=4096)
+    assert plain.layers[1].weight_var == pytest.approx(1.0 / sig.second, rel=1e-6)  # the paper's rule
+    r = autoinit(m, input_shape=(16,), batch_size=4096, center="auto")
+    assert m[2].weight.detach().abs().item() == pytest.approx(math.sqrt(1.0 / sig.var), rel=1e-6)
+    assert r.layers[1].meas_var == pytest.approx(1.0, rel=0.1)  # paper rule: E = v / E[x^2] = 0.15
+
+
 def test_calibrate_uses_real_input_moments():
     m = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
     r = autoinit(m, input_shape=(16,), calibrate=True)

@@ -83,7 +83,7 @@ class _Run:
         self._unsupported: set[str] = set()
 
     def weighted(self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True, before_norm: bool = False) -> Stat:
-        rho, fi = P.conv_coverage(m, x.shape), fan_in(m)
+        (rho, q), fi = P.coverage_stats(m, x.shape), fan_in(m)
         if m in self.records:  # shared layer: keep the first call's weights
             rec = self.records[m]
             if m not in self._shared:
@@ -91,26 +91,35 @@ class _Run:
                 self.notes.append(f"{self.names[m]} is called more than once; initialized for its first call")
             c = self._center(before_norm) and fi > 1
             offsets = a.shared + (0.0 if c else a.mean**2)
-            return Stat(0.0, rec.weight_var * fi * rho * (a.var if c else a.second), shared=rec.weight_var * fi * rho * offsets)
+            eff = rho * a.var + q * fi / (fi - 1) * a.mean**2 if c else rho * a.second
+            return Stat(0.0, rec.weight_var * fi * eff, shared=rec.weight_var * fi * rho * offsets)
         method = "lsuv" if a.measured else ("autoinit" if input_known else "autoinit-measured")
         stat = _measured(x, False) if self.calibrate and method == "autoinit" else a
         if stat is not a:  # closed loop: moments of the real input on the seeded batch
             method = "autoinit-calibrated"
         center = self._center(before_norm) and fi > 1
-        second = stat.var if center else stat.second  # centred rows cancel the mean
-        if second <= 0 or not math.isfinite(second):
+        # one weight feeding one unit (e.g. a Linear(1, 1) readout): nothing to centre, but the
+        # fixed-norm constraint still applies, and the unit's offset w mu is a constant, not variance
+        single = self._center(before_norm) and fi == 1 and m.weight.shape[0] == 1
+        second = stat.var if center or single else stat.second  # centred rows cancel the mean...
+        # ...except at zero-padded borders, where the taps inside a window no longer sum to 0
+        eff = rho * second + (q * fi / (fi - 1) * stat.mean**2 if center else 0.0)
+        if second <= 0 or not math.isfinite(eff):
             raise ValueError(
                 f"the input of {self.names[m]!r} has {'variance' if center else 'E[x^2]'} {second:g}: a constant "
                 "input, or predicted moments that overflowed (activations whose variance map is unstable, e.g. "
-                "polynomial ones like SQU in deep nets); check input_var, or pass calibrate=True"
+                "polynomial ones like SQU in deep nets); check input_var, or pass calibrate=True (if the model's own "
+                "forward overflows too, no initialization can fix it: see docs/autoinit_study.md)"
             )
-        var_w = self.target_var / (fi * rho * second)
+        var_w = self.target_var / (fi * eff)
         with torch.no_grad():
             m.weight.normal_(0.0, math.sqrt(var_w), generator=self.generator)
             if center:  # zero-mean rows of fixed squared norm var_w * fan_in
                 rows = m.weight.view(m.weight.shape[0], -1)
                 rows.sub_(rows.mean(1, keepdim=True))
                 rows.mul_(math.sqrt(var_w * fi) / rows.norm(dim=1, keepdim=True).clamp_min(1e-12))
+            if single:  # |w| fixed: output variance exactly var_w rho v
+                m.weight.copy_(m.weight.sign().where(m.weight != 0, 1.0) * math.sqrt(var_w))
             if m.bias is not None:
                 m.bias.zero_()
             if method == "lsuv":
@@ -125,6 +134,8 @@ class _Run:
             self.names[m], kind_of(m), len(self.records), fi, var_w, stat.second, 0.0, self.target_var, method=method
         )
         offsets = stat.shared + (0.0 if center else stat.mean**2)  # channel offsets sum_j w_cj m_j
+        if single:  # one unit: its offset w mu is its mean, not part of its variance
+            return Stat(0.0, self.target_var, shared=var_w * rho * stat.shared)
         return Stat(0.0, self.target_var, shared=var_w * fi * rho * offsets)
 
     def _center(self, before_norm: bool) -> bool:
@@ -282,9 +293,16 @@ def autoinit(
             (after ReLU the gain is ``1/0.3408 = 2.93``, not He's 2). It removes the per-unit
             offsets ``mu sum_j w_ij`` that dominate the pre-activation variance of narrow layers
             after non-zero-mean activations (sigmoid, ReLU family) and the sampling noise of ``|w_i|``.
+            At zero-padded borders the taps inside a window do not sum to 0, so the mean leaks
+            back: the scale is then ``target_var / (fan_in (rho v + q mu^2 n/(n-1)))`` with ``q``
+            from :func:`~actlab.init.propagate.coverage_stats` (without this term, a centred
+            3x3 conv on a 2x2 map after sigmoid comes out 4x too large).
             ``"auto"`` centres every layer except those feeding a BatchNorm/InstanceNorm directly
             (the norm removes the offsets anyway, and centring there only enlarges the weights);
-            in hook mode, where the consumers are unknown, ``"auto"`` centres nothing.
+            in hook mode, where the consumers are unknown, ``"auto"`` centres nothing. A layer with
+            one input and one output (e.g. a ``Linear(1, 1)`` readout) cannot be centred; under
+            ``center`` its single weight gets the fixed magnitude ``sqrt(target_var / (rho v))``
+            (random sign), so its output variance over the batch is exactly ``target_var``.
 
     Returns:
         An :class:`InitReport` with predicted and measured moments per weighted layer.

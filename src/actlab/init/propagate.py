@@ -49,6 +49,7 @@ __all__ = [
     "MONOTONE_TORCH",
     "is_activation",
     "conv_coverage",
+    "coverage_stats",
     "module_rule",
     "add",
     "sub",
@@ -227,12 +228,29 @@ def conv_coverage(module: nn.Module, in_shape: Sequence[int]) -> float:
     pad = module.padding
     if pad == "valid" or (not isinstance(pad, str) and all(p == 0 for p in pad)):
         return 1.0
+    return coverage_stats(module, in_shape)[0]
+
+
+def coverage_stats(module: nn.Module, in_shape: Sequence[int]) -> tuple[float, float]:
+    r"""``(rho, q)``: mean over output positions of the inside fraction ``r_p`` of a kernel window,
+    and of ``r_p (1 - r_p)``.
+
+    ``q`` is what zero-mean (centred) weight rows leak of a non-zero input mean ``mu`` at the
+    borders: a centred row of squared norm ``Var(W) n`` summed over the ``r_p n`` taps inside
+    has ``E[(sum_S w_j)^2] = Var(W) n r_p (1 - r_p) n / (n - 1)``, so the pooled output variance
+    of a centred conv is ``Var(W) n (rho v + q mu^2 n / (n - 1))``. ``(1, 0)`` without zero padding.
+    """
+    if isinstance(module, nn.Linear) or getattr(module, "padding_mode", "zeros") != "zeros":
+        return 1.0, 0.0
+    pad = module.padding
+    if pad == "valid" or (not isinstance(pad, str) and all(p == 0 for p in pad)):
+        return 1.0, 0.0
     nd = len(module.kernel_size)
     ones = torch.ones(1, 1, *in_shape[-nd:], dtype=torch.float64)
     kernel = torch.ones(1, 1, *module.kernel_size, dtype=torch.float64)
     conv = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
-    counts = conv(ones, kernel, stride=module.stride, padding=pad, dilation=module.dilation)
-    return float(counts.mean()) / kernel.numel()
+    r = conv(ones, kernel, stride=module.stride, padding=pad, dilation=module.dilation) / kernel.numel()
+    return float(r.mean()), float((r * (1 - r)).mean())
 
 
 def _numel_ratio(x: torch.Tensor, out: torch.Tensor) -> int:
