@@ -134,8 +134,8 @@ class _Run:
             self.names[m], kind_of(m), len(self.records), fi, var_w, stat.second, 0.0, self.target_var, method=method
         )
         offsets = stat.shared + (0.0 if center else stat.mean**2)  # channel offsets sum_j w_cj m_j
-        if single:  # one unit: its offset w mu is its mean, not part of its variance
-            return Stat(0.0, self.target_var, shared=var_w * rho * stat.shared)
+        if single:  # one unit: its offset w mu is its (known) mean, not part of its variance
+            return Stat(float(m.weight.reshape(-1)[0]) * rho * stat.mean, self.target_var, shared=var_w * rho * stat.shared)
         return Stat(0.0, self.target_var, shared=var_w * fi * rho * offsets)
 
     def _center(self, before_norm: bool) -> bool:
