@@ -230,3 +230,19 @@ def test_many_variants_never_fall_back(recwarn):
             x = torch.randn(*shape, dtype=dtype, requires_grad=True)
             mod.to(dtype)(x).sum().backward()
     assert not [w for w in recwarn if "could not be compiled" in str(w.message)]
+
+
+@pytest.mark.parametrize("name,kw", [("softplus", {}), ("lisht", {}), ("laaf", {"base": "tanh"})])
+def test_auto_keeps_eager_on_cpu_where_fused_is_not_faster(name, kw, monkeypatch, analytic_kernels):
+    from actlab.fast.fused import FusedOp
+
+    calls = []
+    original = FusedOp.__call__
+    monkeypatch.setattr(FusedOp, "__call__", lambda self, *a: calls.append(self.spec.name) or original(self, *a))
+    monkeypatch.setattr(dispatch, "AUTO_CPU_MIN_NUMEL", 0)
+    x = torch.randn(32, 16)
+    actlab.create_activation(name, **kw)(x)  # auto
+    assert calls == []
+    actlab.create_activation("pvlu")(x)  # auto, a spec that may use the fused path on CPU
+    actlab.create_activation(name, impl="fused", **kw)(x)
+    assert calls == ["pvlu", calls[1]] and calls[1].startswith(name)

@@ -110,7 +110,9 @@ def _bind(name: str, select: Callable) -> None:
         spec, params, consts = chosen
         op = _op(spec)
         dev = x.device.type
-        if not forced and dev == "cpu" and not op.compiled_ready(dev) and x.numel() < dispatch.AUTO_CPU_MIN_NUMEL:
+        if not forced and dev == "cpu" and (
+            not spec.cpu_auto or (not op.compiled_ready(dev) and x.numel() < dispatch.AUTO_CPU_MIN_NUMEL)
+        ):
             return None
         try:
             return op(x, params, consts)

@@ -67,6 +67,9 @@ class FusedSpec:
             elementwise (the parameter terms are reduced to each parameter's shape by the kernel).
         consts: names of plain float attributes of the module (fixed hyper-parameters), passed
             after the parameters; kernels are specialised on their values.
+        cpu_auto: whether ``impl="auto"`` may pick the fused path on CPU. False where the eager
+            form is already one or two native kernels and the fused kernel measured no faster on
+            CPU (benchmarks/RESULTS.md); ``impl="fused"`` still uses it.
     """
 
     name: str
@@ -74,6 +77,7 @@ class FusedSpec:
     forward: Callable[..., Tensor]
     backward: Callable[..., tuple[Tensor, ...]]
     consts: tuple[str, ...] = ()
+    cpu_auto: bool = True
 
 
 def _reduce_to(t: Tensor, shape: Sequence[int]) -> Tensor:

@@ -358,7 +358,10 @@ SPECS: dict[str, FusedSpec] = {
     "elu": FusedSpec("elu", ("alpha",), _elu_f, _elu_b),
     "celu": FusedSpec("celu", ("alpha",), _celu_f, _celu_b),
     "selu": FusedSpec("selu", (), _selu_f, _selu_b),
-    "softplus": FusedSpec("softplus", ("beta",), _softplus_f, _softplus_b, consts=("threshold",)),
+    # eager = native softplus + scale; fused measured 0.8-1.05x of it on CPU: auto keeps eager there
+    "softplus": FusedSpec(
+        "softplus", ("beta",), _softplus_f, _softplus_b, consts=("threshold",), cpu_auto=False
+    ),
     "swish": FusedSpec("swish", ("beta",), lambda x, b: x * _sig(b * x), _swish_b),
     "softsign": FusedSpec(
         "softsign", (), lambda x: x / (1 + x.abs()), lambda g, x: (g / (1 + x.abs()) ** 2,)
@@ -366,7 +369,7 @@ SPECS: dict[str, FusedSpec] = {
     "elliott": FusedSpec(
         "elliott", (), lambda x: 0.5 * x / (1 + x.abs()) + 0.5, lambda g, x: (0.5 * g / (1 + x.abs()) ** 2,)
     ),
-    "lisht": FusedSpec("lisht", (), lambda x: x * torch.tanh(x), _lisht_b),
+    "lisht": FusedSpec("lisht", (), lambda x: x * torch.tanh(x), _lisht_b, cpu_auto=False),
     "srs": FusedSpec("srs", ("alpha", "beta"), _srs_f, _srs_b, consts=("eps",)),
     "pdelu": FusedSpec("pdelu", ("alpha",), _pdelu_f, _pdelu_b, consts=("t", "exponent")),
     "ada": FusedSpec("ada", ("alpha", "beta"), _ada_f, _ada_b),
