@@ -60,3 +60,10 @@ def conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
             "use a larger input (or the model's documented input size)"
         )
     return out
+
+
+def kaiming_convs_(model: nn.Module) -> None:
+    """He (fan-out) init of every Conv2d, as the residual-network papers' code does."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._common import ActSites, NormFactory, make_norm
+from ._common import ActSites, NormFactory, kaiming_convs_, make_norm
 from ._registry import register_model
 from .stochastic_depth import apply_stochastic_depth, residual
 
@@ -76,9 +76,7 @@ class WideResNet(nn.Module):
         self.act = sites(act, "act", c)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        kaiming_convs_(self)
         apply_stochastic_depth(self.blocks(), stochastic_depth)
 
     def blocks(self) -> list[WideBlock]:

@@ -103,6 +103,22 @@ class _LangevinBase(torch.optim.Optimizer):
             return 0.0
         return langevin_sigma_at(group["sigma"], group["t"], group.get("sigma_decay_steps"))
 
+    def _update(self, group: dict) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def step(self, closure: Any = None) -> Any:
+        """One update of every group (``_update``), then the groups' step counters advance."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._update(group)
+        for group in self.param_groups:
+            group["t"] += 1
+        return loss
+
     def _add_noise(self, p: torch.Tensor, scale: torch.Tensor | float) -> None:
         """``p += scale * xi`` with ``xi ~ N(0, I)``; ``scale`` is ``sigma sqrt(eta P)``."""
         xi = torch.randn(p.shape, generator=self._generator(p.device), device=p.device, dtype=p.dtype)
@@ -140,36 +156,27 @@ class LangevinSGD(_LangevinBase):
                         dampening=dampening, nesterov=nesterov, weight_decay=weight_decay)
         super().__init__(params, defaults, seed, generator)
 
-    @torch.no_grad()
-    def step(self, closure: Any = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, mom, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
-            sigma = self._noise_std(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d_p = p.grad
-                if wd != 0:
-                    d_p = d_p.add(p, alpha=wd)
-                if mom != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = torch.clone(d_p).detach()
-                        state["momentum_buffer"] = buf
-                    else:
-                        buf.mul_(mom).add_(d_p, alpha=1 - damp)
-                    d_p = d_p.add(buf, alpha=mom) if group["nesterov"] else buf
-                p.add_(d_p, alpha=-lr)
-                if sigma > 0:
-                    self._add_noise(p, sigma * math.sqrt(lr))
-        for group in self.param_groups:
-            group["t"] += 1
-        return loss
+    def _update(self, group: dict) -> None:
+        lr, mom, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        sigma = self._noise_std(group)
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            d_p = p.grad
+            if wd != 0:
+                d_p = d_p.add(p, alpha=wd)
+            if mom != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = torch.clone(d_p).detach()
+                    state["momentum_buffer"] = buf
+                else:
+                    buf.mul_(mom).add_(d_p, alpha=1 - damp)
+                d_p = d_p.add(buf, alpha=mom) if group["nesterov"] else buf
+            p.add_(d_p, alpha=-lr)
+            if sigma > 0:
+                self._add_noise(p, sigma * math.sqrt(lr))
 
 
 class LangevinRMSprop(_LangevinBase):
@@ -200,33 +207,24 @@ class LangevinRMSprop(_LangevinBase):
                         weight_decay=weight_decay)
         super().__init__(params, defaults, seed, generator)
 
-    @torch.no_grad()
-    def step(self, closure: Any = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-            sigma = self._noise_std(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["step"] += 1
-                grad = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
-                square_avg = state["square_avg"]
-                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-                avg = square_avg.sqrt().add_(eps)  # 1 / P
-                p.addcdiv_(grad, avg, value=-lr)
-                if sigma > 0:
-                    self._add_noise(p, avg.reciprocal_().mul_(lr).sqrt_().mul_(sigma))
-        for group in self.param_groups:
-            group["t"] += 1
-        return loss
+    def _update(self, group: dict) -> None:
+        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+        sigma = self._noise_std(group)
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["step"] += 1
+            grad = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
+            square_avg = state["square_avg"]
+            square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+            avg = square_avg.sqrt().add_(eps)  # 1 / P
+            p.addcdiv_(grad, avg, value=-lr)
+            if sigma > 0:
+                self._add_noise(p, avg.reciprocal_().mul_(lr).sqrt_().mul_(sigma))
 
 
 class LangevinAdam(_LangevinBase):
@@ -257,34 +255,25 @@ class LangevinAdam(_LangevinBase):
                         weight_decay=weight_decay)
         super().__init__(params, defaults, seed, generator)
 
-    @torch.no_grad()
-    def step(self, closure: Any = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            sigma = self._noise_std(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["step"] += 1
-                grad = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                step = float(state["step"])
-                step_size = lr / (1 - beta1**step)
-                denom = (exp_avg_sq.sqrt() / (1 - beta2**step) ** 0.5).add_(eps)
-                p.addcdiv_(exp_avg, denom, value=-step_size)  # eta P m, P m = m / ((1-b1^t) denom)
-                if sigma > 0:
-                    self._add_noise(p, denom.reciprocal_().mul_(step_size).sqrt_().mul_(sigma))
-        for group in self.param_groups:
-            group["t"] += 1
-        return loss
+    def _update(self, group: dict) -> None:
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        sigma = self._noise_std(group)
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["step"] += 1
+            grad = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            exp_avg.lerp_(grad, 1 - beta1)
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            step = float(state["step"])
+            step_size = lr / (1 - beta1**step)
+            denom = (exp_avg_sq.sqrt() / (1 - beta2**step) ** 0.5).add_(eps)
+            p.addcdiv_(exp_avg, denom, value=-step_size)  # eta P m, P m = m / ((1-b1^t) denom)
+            if sigma > 0:
+                self._add_noise(p, denom.reciprocal_().mul_(step_size).sqrt_().mul_(sigma))
