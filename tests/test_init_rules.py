@@ -105,7 +105,7 @@ def test_unsupported_module_raises_with_kinds_or_uses_lsuv():
         autoinit(make(), input_shape=(16,))
     r = autoinit(make(), input_shape=(16,), fallback="lsuv", batch_size=256)
     assert r.methods() == {"0": "autoinit", "3": "lsuv"}
-    assert r.layers[1].meas_var == pytest.approx(1.0, rel=0.05)
+    assert r.layers[1].meas_var == pytest.approx(1.0, rel=0.15)  # fitted on the traversal batch, measured held out
 
 
 def test_hook_mode_when_tracing_fails():
