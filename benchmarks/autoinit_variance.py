@@ -124,7 +124,7 @@ def _summary(report: Any, model: torch.nn.Module, shape: tuple[int, ...], batch:
     return {"range": [min(q), max(q)], "misses": bad[:6], "n_miss": len(bad), "peak": act_peak(model, shape, batch)}
 
 
-def run(models: list[str], acts: list[str], batch: int, widths: str) -> None:
+def run(models: list[str], acts: list[str], batch: int, widths: str, variants: list[str]) -> None:
     from actlab.init import autoinit, measure_init
     from actlab.models import create_model, list_models, model_info
 
@@ -143,7 +143,7 @@ def run(models: list[str], acts: list[str], batch: int, widths: str) -> None:
             # the same held-out batch (seed 1) autoinit's reports measure on
             row["default"] = _summary(measure_init(m, input_shape=shape, batch_size=batch, seed=1), m, shape, batch)
             row["excluded"] = init_independent_blowup(build, shape, batch, row["default"]["peak"])
-            for v, opts in VARIANTS.items():
+            for v, opts in ((v, VARIANTS[v]) for v in variants):
                 t = time.perf_counter()
                 m = build()
                 try:
@@ -169,7 +169,7 @@ def _cell(c: dict[str, Any]) -> tuple[str, bool]:
 
 def markdown(path: str) -> str:
     rows = [json.loads(line) for line in open(path) if line.startswith("{")]
-    cols = ["default", *VARIANTS]
+    cols = ["default", *(v for v in VARIANTS if v in rows[0])]
     out = ["| model | act | " + " | ".join(cols) + " |", "|" + "---|" * (2 + len(cols))]
     ok = {c: 0 for c in cols}
     for r in rows:
@@ -201,10 +201,11 @@ if __name__ == "__main__":
     p.add_argument("--acts", nargs="*", default=ACTS)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--widths", choices=("matrix", "test"), default="matrix")
+    p.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
     p.add_argument("--markdown", metavar="RESULTS.jsonl")
     a = p.parse_args()
     if a.markdown:
         print(markdown(a.markdown))
         sys.exit(0)
     torch.set_num_threads(1)
-    run(a.models, a.acts, a.batch, a.widths)
+    run(a.models, a.acts, a.batch, a.widths, a.variants)

@@ -133,9 +133,9 @@ class _Run:
             eff = rho * a.var + q * fi / (fi - 1) * a.mean**2 if c else rho * a.second
             return Stat(0.0, rec.weight_var * fi * eff, shared=rec.weight_var * fi * rho * offsets)
         method = "lsuv" if a.measured else ("autoinit" if input_known else "autoinit-measured")
-        stat = _measured(x, False) if self.calibrate and method == "autoinit" else a
-        if stat is not a:  # closed loop: moments of the real input on the seeded batch
-            method = "autoinit-calibrated"
+        calibrated = bool(self.calibrate) and method != "lsuv"  # closed loop: the real input on the batch
+        stat = _measured(x, False) if calibrated and method == "autoinit" else a
+        method = "autoinit-calibrated" if calibrated else method
         center = self._center(before_norm) and fi > 1
         # one weight feeding one unit (e.g. a Linear(1, 1) readout): nothing to centre, but the
         # fixed-norm constraint still applies, and the unit's offset w mu is a constant, not variance
@@ -143,7 +143,7 @@ class _Run:
         second = stat.var if center or single else stat.second  # centred rows cancel the mean...
         # ...except at zero-padded borders, where the taps inside a window no longer sum to 0
         eff = rho * second + (q * fi / (fi - 1) * stat.mean**2 if center else 0.0)
-        if stat is not a and not single:  # calibrated: the exact mean over the batch's real windows
+        if calibrated and not single:  # the exact mean over the batch's real windows
             eff = window_second(m, x, center)
         if second <= 0 or not math.isfinite(eff):
             raise ValueError(
@@ -163,7 +163,7 @@ class _Run:
                 m.weight.copy_(m.weight.sign().where(m.weight != 0, 1.0) * math.sqrt(var_w))
             if m.bias is not None:
                 m.bias.zero_()
-            if method == "lsuv" or (self.calibrate == "output" and method == "autoinit-calibrated"):
+            if method == "lsuv" or self.calibrate == "output":
                 var_w *= _fit_output(m, x, self.target_var)
                 method = "lsuv" if method == "lsuv" else "autoinit-fit"
         self.records[m] = LayerRecord(
