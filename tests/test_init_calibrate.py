@@ -93,3 +93,20 @@ def test_calibrate_output_is_exact_on_the_traversal_batch_and_holds_out():
 def test_calibrate_rejects_unknown_modes():
     with pytest.raises(ValueError, match="calibrate must be"):
         autoinit(nn.Linear(4, 4), input_shape=(4,), calibrate="exact")
+
+
+def test_autoinit_fit_scheme_training_choice_and_cli(capsys):
+    from actlab.cli.main import main
+    from actlab.init import init_model
+    from actlab.train import TrainConfig
+
+    m = nn.Sequential(nn.Linear(8, 4), nn.Sigmoid(), nn.Linear(4, 4))
+    r = init_model(m, "autoinit-fit", torch.zeros(2, 8), generator=torch.Generator().manual_seed(0))
+    assert set(r.methods().values()) == {"autoinit-fit"}
+    assert float(m[2].weight.detach().sum(1).abs().max()) < 1e-6  # centred: no BatchNorm follows
+    assert TrainConfig(init="autoinit-fit").init == "autoinit-fit"
+    with pytest.raises(ValueError, match="autoinit"):
+        TrainConfig(init="autoinit_fitted")
+    assert main(["init-report", "mobilenet", "--act", "relu", "--tiny", "--center", "auto", "--calibrate", "output"]) == 0
+    out = capsys.readouterr().out
+    assert "autoinit-fit" in out and "held-out N(0, 1) batch of 64, seed 1" in out

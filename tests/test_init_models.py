@@ -33,6 +33,7 @@ def _init(model, shape, **kw):
     return autoinit(model, input_shape=shape, batch_size=64, generator=torch.Generator().manual_seed(0), **kw)
 
 
+FIT = {"center": "auto", "calibrate": "output"}
 DEFAULT_CASES = [
     # (model, act, builder overrides, autoinit options)
     ("mlp", "tanh", {"depth": 50, "width": 64}, {}),
@@ -45,15 +46,20 @@ DEFAULT_CASES = [
     ("damage_cnn", "relu", {}, {"center": "auto"}),
     ("cnn1d", "tanh", {"channels": 16}, {}),  # hook mode (fx cannot trace its input-rank branch)
     # sigmoid behind BatchNorm: in range once layers have 16 channels (at 4, the conv output's
-    # variance is mostly 4 per-channel offsets mu sum_j w_cj, one sample of 4 values)
+    # variance is mostly 4 per-channel offsets mu sum_j w_cj, one sample of 4 values)...
     ("resnet20", "sigmoid", {"widths": (16, 16, 16)}, {}),
+    # ...and at the registered 2-4-channel widths once each draw is fitted (calibrate="output");
+    # all three missed with center="auto", calibrate=True (0.33-2.60 x target)
+    ("resnet20", "sigmoid", {}, FIT),
+    ("mobilenet", "sigmoid", {}, FIT),
+    ("wrn16_8", "gelu", {}, FIT),
 ]
 
 
-@pytest.mark.parametrize("name,act,over,opts", DEFAULT_CASES, ids=[f"{c[0]}-{c[1]}" for c in DEFAULT_CASES])
+@pytest.mark.parametrize("name,act,over,opts", DEFAULT_CASES, ids=[f"{c[0]}-{c[1]}-{len(c[2])}-{len(c[3])}" for c in DEFAULT_CASES])
 def test_preactivation_variance_within_bounds(name, act, over, opts):
     model, shape = _build(name, act, **over)
-    default = measure_init(model, input_shape=shape, batch_size=64)
+    default = measure_init(model, input_shape=shape, batch_size=64, seed=1)  # autoinit's held-out batch
     report = _init(model, shape, **opts)
     q = report.ratios()
     assert len(q) == len(default.layers) > 0
@@ -82,7 +88,7 @@ def _matrix():
     return mod
 
 
-FLOORS = {"autoinit": 210, "auto+calibrate": 265}  # measured: 217 and 269 of 282 (docs/autoinit_study.md)
+FLOORS = {"autoinit": 208, "auto+output": 258}  # measured: 214 and 264 of 282 (docs/autoinit_study.md)
 
 
 @pytest.mark.slow
@@ -97,7 +103,7 @@ def test_every_family_and_activation_matrix():
     criterion; AutoInit on them must either raise (predicted moments overflow) or report misses.
     """
     bench = _matrix()
-    counts = {"default": 0, "autoinit": 0, "auto+calibrate": 0}
+    counts = {"default": 0, "autoinit": 0, "auto+output": 0}
     misses, excluded = [], []
     for name in SLOW_MODELS:
         kw, shape = bench.config(name)
@@ -110,22 +116,23 @@ def test_every_family_and_activation_matrix():
             if bench.init_independent_blowup(build, shape, 64, bench.act_peak(model, shape, 64)):
                 excluded.append(f"{name}/{act}")
                 try:
-                    assert not _init(build(), shape, center="auto", calibrate=True).within(0.5, 2.0)
+                    assert not _init(build(), shape, **FIT).within(0.5, 2.0)
                 except ValueError as e:
                     assert "overflow" in str(e)
                 continue
-            counts["default"] += measure_init(model, input_shape=shape, batch_size=64).within(0.5, 2.0)
+            counts["default"] += measure_init(model, input_shape=shape, batch_size=64, seed=1).within(0.5, 2.0)
             fb = "lsuv" if name == "mocapsnet" else None
-            for key, opts in (("autoinit", {}), ("auto+calibrate", {"center": "auto", "calibrate": True})):
+            for key, opts in (("autoinit", {}), ("auto+output", FIT)):
                 ok = _init(build(), shape, fallback=fb, **opts).within(0.5, 2.0)
                 counts[key] += ok
-                if not ok and key == "auto+calibrate":
+                if not ok and key == "auto+output":
                     misses.append(f"{name}/{act}")
     n = len(SLOW_MODELS) * len(ACTS) - len(excluded)
     assert len(excluded) <= 10 and all(e.endswith("/squ") for e in excluded), excluded
     assert counts["default"] <= 0.05 * n, counts
     assert counts["autoinit"] >= FLOORS["autoinit"], (counts, n)
-    assert counts["auto+calibrate"] >= FLOORS["auto+calibrate"], (counts, n, misses)
+    assert counts["auto+output"] >= FLOORS["auto+output"], (counts, n, misses)
+    assert all(m.endswith(("/squ", "/gcu")) for m in misses), misses  # heavy-tailed outputs only
 
 
 @pytest.mark.gpu

@@ -52,7 +52,8 @@ class InitReport:
     Attributes:
         layers: one :class:`LayerRecord` per weighted layer.
         target_var: the pre-activation variance aimed at.
-        input_mean, input_var, seed, batch_size: the measurement batch.
+        input_mean, input_var, seed, batch_size: the measurement batch (for :func:`actlab.autoinit`
+            a held-out one, seed ``seed + 1`` of its call).
         mode: ``fx`` (graph traced), ``hooks`` (tracing failed; forward hooks on leaf modules) or
             ``measure`` (no re-initialization, e.g. PyTorch's default init).
         notes: why tracing failed, layers that were shared, etc.
@@ -95,7 +96,8 @@ class InitReport:
         if q:
             rows.append(
                 f"{len(q)} weighted layers ({self.mode}); measured var / target in [{min(q):.3g}, {max(q):.3g}] "
-                f"on a N({self.input_mean:g}, {self.input_var:g}) batch of {self.batch_size}, seed {self.seed}"
+                f"on a {'' if self.mode == 'measure' else 'held-out '}N({self.input_mean:g}, {self.input_var:g}) batch "
+                f"of {self.batch_size}, seed {self.seed}"
             )
         rows += [f"note: {n}" for n in self.notes]
         return "\n".join(rows)

@@ -78,11 +78,16 @@ def _autoinit(model: nn.Module, example_input: torch.Tensor | None = None, **kw:
     return autoinit(model, example_input=example_input, **kw)
 
 
+def _autoinit_fit(model: nn.Module, example_input: torch.Tensor | None = None, **kw: Any) -> Any:
+    return _autoinit(model, example_input, **{"center": "auto", "calibrate": "output", **kw})
+
+
 SCHEMES: dict[str, Callable[..., Any]] = {
     "default": _default,
     "kaiming": _kaiming,
     "lecun": _lecun,
     "autoinit": _autoinit,
+    "autoinit-fit": _autoinit_fit,
 }
 
 
@@ -95,17 +100,20 @@ def init_model(model: nn.Module, scheme: str, example_input: torch.Tensor | None
         ``"lecun"``: LeCun normal fan-in, ``Var(W) = 1 / fan_in``, biases 0 (see :func:`lecun_`).
         ``"autoinit"``: :func:`actlab.autoinit` (Bingham & Miikkulainen, arXiv 2109.08958), which
         adapts to the model's activations; ``kw`` is forwarded to it.
+        ``"autoinit-fit"``: the same with ``center="auto", calibrate="output"`` (centred rows where
+        no BatchNorm follows, each drawn layer fitted on the synthetic traversal batch), the
+        variant that keeps narrow networks in range (docs/autoinit_study.md).
 
     Args:
         model: the model to initialize (modified in place).
-        scheme: one of ``"default"``, ``"kaiming"``, ``"lecun"``, ``"autoinit"``.
+        scheme: one of ``"default"``, ``"kaiming"``, ``"lecun"``, ``"autoinit"``, ``"autoinit-fit"``.
         example_input: a batch whose per-sample shape (``shape[1:]``) AutoInit uses; ignored by
             the other schemes.
         **kw: ``generator=`` (all sampling schemes; ``None`` uses PyTorch's global generator) and
             AutoInit's options (``input_mean``, ``input_var``, ``target_var``, ``fallback``, ``seed``...).
 
     Returns:
-        The :class:`actlab.init.InitReport` for ``"autoinit"``, else ``None``.
+        The :class:`actlab.init.InitReport` for the AutoInit schemes, else ``None``.
 
     Raises:
         ValueError: unknown scheme (with the closest valid names).
@@ -114,8 +122,8 @@ def init_model(model: nn.Module, scheme: str, example_input: torch.Tensor | None
         close = difflib.get_close_matches(str(scheme), list(SCHEMES), n=2, cutoff=0.4)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(f"unknown init scheme {scheme!r}{hint} (valid: {', '.join(SCHEMES)})")
-    if scheme == "autoinit":
-        return _autoinit(model, example_input, **kw)
+    if scheme.startswith("autoinit"):
+        return SCHEMES[scheme](model, example_input, **kw)
     if scheme != "default":
         unknown = set(kw) - {"generator"}
         if unknown:
