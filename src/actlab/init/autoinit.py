@@ -41,10 +41,10 @@ import operator
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import fx, nn
 
 from . import propagate as P
+from .calibrate import fit_output, window_second
 from .propagate import Stat
 from .report import InitReport, LayerRecord, kind_of, measure_layers, preserved_state, resolve_shape, sample_batch
 from .schemes import fan_in, is_weighted
@@ -58,31 +58,6 @@ def _is_tensors(v: Any) -> bool:
     )
 
 
-def window_second(m: nn.Module, x: torch.Tensor, center: bool) -> float:
-    r"""``E_w[(w . x_p)^2] / (Var(W) fan_in)`` averaged over the input windows ``x_p`` of ``x``.
-
-    For i.i.d. weights this is ``E ||x_p||^2 / n`` (``n`` = fan-in, zero padding included); for
-    centred rows (zero mean, fixed norm, i.e. uniform on the sphere of the sum-zero subspace) it is
-    ``E ||x_p - mean(x_p)||^2 / (n - 1)``: what a window holds in common -- its mean, and any
-    correlation shared by all its taps (spatial smoothness, a per-sample scale common to all
-    channels) -- never reaches a centred output. Computed with all-ones kernels of the layer's own
-    stride, padding, dilation and groups, in float64. It is an expectation over the weight draw,
-    not a fit of the drawn weights to the batch.
-    """
-    n = fan_in(m)
-    y = x.detach().double()
-    if isinstance(m, nn.Linear):
-        y = y.reshape(-1, n)
-        s2, s1 = (y * y).sum(1), y.sum(1)
-    else:
-        g = m.groups
-        ones = y.new_ones(g, y.shape[1] // g, *m.kernel_size)
-        s2, s1 = m._conv_forward(y * y, ones, None), m._conv_forward(y, ones, None)
-    if not center:
-        return float(s2.mean()) / n
-    return float((s2 - s1 * s1 / n).mean()) / (n - 1)
-
-
 def _measured(t: torch.Tensor, flag: bool) -> Stat:
     """Moments of a real tensor; ``shared`` is the variance of its channel (dim 1) means."""
     if isinstance(t, (tuple, list)):
@@ -93,19 +68,6 @@ def _measured(t: torch.Tensor, flag: bool) -> Stat:
     if y.dim() >= 2 and y.shape[1] > 1:
         shared = float(y.transpose(0, 1).reshape(y.shape[1], -1).mean(1).var(unbiased=False))
     return Stat(float(y.mean()), var, measured=flag, shared=min(shared, var))
-
-
-def _fit_output(m: nn.Module, x: torch.Tensor, target_var: float) -> float:
-    """Rescales ``m.weight`` so the output variance on ``x`` is ``target_var``; returns the factor^2.
-
-    With the bias at 0 the output is linear in the weights, so one rescaling is exact.
-    """
-    y = F.linear(x, m.weight, m.bias) if isinstance(m, nn.Linear) else m._conv_forward(x, m.weight, m.bias)
-    v = float(y.double().var(unbiased=False))
-    if not (v > 0 and math.isfinite(v)):
-        return 1.0
-    m.weight.mul_(math.sqrt(target_var / v))
-    return target_var / v
 
 
 class _Run:
@@ -164,7 +126,7 @@ class _Run:
             if m.bias is not None:
                 m.bias.zero_()
             if method == "lsuv" or self.calibrate == "output":
-                var_w *= _fit_output(m, x, self.target_var)
+                var_w *= fit_output(m, x, self.target_var)
                 method = "lsuv" if method == "lsuv" else "autoinit-fit"
         self.records[m] = LayerRecord(
             self.names[m], kind_of(m), len(self.records), fi, var_w, stat.second, 0.0, self.target_var, method=method
@@ -322,7 +284,7 @@ def autoinit(
 
             * ``False``: the paper's analytic prediction (method ``autoinit``).
             * ``True`` or ``"moments"``: the scale is the exact *expected* output second moment
-              over the weight draw, from the layer's real input windows (:func:`window_second`:
+              over the weight draw, from the layer's real input windows (:func:`~actlab.init.calibrate.window_second`:
               ``E ||x_p||^2 / n``, or ``E ||x_p - mean(x_p)||^2 / (n - 1)`` for centred rows)
               instead of the predicted ``rho (v + mu^2)``. It removes what the independence /
               Gaussian model misses -- correlation inside a window (spatial smoothness, a
