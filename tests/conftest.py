@@ -17,5 +17,16 @@ def _seed_everything():
     yield
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny runs are much faster on one intra-op thread than on two contending ones (shared
+    2-core machine); the previous setting is restored afterwards. Use per module with
+    ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def cuda_available() -> bool:
     return torch.cuda.is_available()

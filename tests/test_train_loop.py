@@ -12,14 +12,7 @@ from actlab.train import TrainConfig, per_class_metrics, schedule_factor, train_
 from actlab.train.optim import param_groups_for
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny runs are much faster on one intra-op thread than on two contending ones (shared
-    2-core machine); the previous setting is restored afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 DIGITS = TrainConfig(dataset="digits", model="mlp", model_kwargs={"width": 32}, optimizer="adam", lr=1e-2,

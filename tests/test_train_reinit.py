@@ -11,14 +11,7 @@ from torch import nn
 from actlab.train import LayerwiseReinit
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny runs are much faster on one intra-op thread than on two contending ones (shared
-    2-core machine); the previous setting is restored afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _net() -> nn.Module:

@@ -10,14 +10,7 @@ from actlab.train import TrainConfig, train_one
 from actlab.train.transfer import finetune, fixed_feature_eval, penultimate_features, replace_head
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny runs are much faster on one intra-op thread than on two contending ones (shared
-    2-core machine); the previous setting is restored afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
