@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .schemes import fan_in
@@ -44,7 +43,7 @@ def fit_output(m: nn.Module, x: torch.Tensor, target_var: float) -> float:
 
     With the bias at 0 the output is linear in the weights, so one rescaling is exact.
     """
-    y = F.linear(x, m.weight, m.bias) if isinstance(m, nn.Linear) else m._conv_forward(x, m.weight, m.bias)
+    y = m.forward(x)  # not m(x): hooks (AutoInit's own, in hook mode) must not run again
     v = float(y.double().var(unbiased=False))
     if not (v > 0 and math.isfinite(v)):
         return 1.0

@@ -27,7 +27,7 @@ the paper, where PyTorch's defaults are 1e-8).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import torch
 from torch import nn
@@ -106,6 +106,24 @@ class _LangevinBase(torch.optim.Optimizer):
     def _update(self, group: dict) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @staticmethod
+    def _grads(group: dict) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """``(p, g)`` for each parameter with a gradient; ``g`` includes coupled weight decay."""
+        wd = group["weight_decay"]
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, (p.grad if wd == 0 else p.grad.add(p, alpha=wd))
+
+    def _state(self, p: torch.Tensor, *buffers: str) -> dict:
+        """``p``'s state with its step counter advanced; ``buffers`` start as zeros."""
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            for name in buffers:
+                state[name] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["step"] += 1
+        return state
+
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         """One update of every group (``_update``), then the groups' step counters advance."""
@@ -157,14 +175,9 @@ class LangevinSGD(_LangevinBase):
         super().__init__(params, defaults, seed, generator)
 
     def _update(self, group: dict) -> None:
-        lr, mom, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
         sigma = self._noise_std(group)
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            d_p = p.grad
-            if wd != 0:
-                d_p = d_p.add(p, alpha=wd)
+        for p, d_p in self._grads(group):
             if mom != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
@@ -208,18 +221,10 @@ class LangevinRMSprop(_LangevinBase):
         super().__init__(params, defaults, seed, generator)
 
     def _update(self, group: dict) -> None:
-        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         sigma = self._noise_std(group)
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["step"] += 1
-            grad = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
-            square_avg = state["square_avg"]
+        for p, grad in self._grads(group):
+            square_avg = self._state(p, "square_avg")["square_avg"]
             square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
             avg = square_avg.sqrt().add_(eps)  # 1 / P
             p.addcdiv_(grad, avg, value=-lr)
@@ -256,18 +261,10 @@ class LangevinAdam(_LangevinBase):
         super().__init__(params, defaults, seed, generator)
 
     def _update(self, group: dict) -> None:
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         sigma = self._noise_std(group)
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["step"] += 1
-            grad = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
+        for p, grad in self._grads(group):
+            state = self._state(p, "exp_avg", "exp_avg_sq")
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             exp_avg.lerp_(grad, 1 - beta1)
             exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
