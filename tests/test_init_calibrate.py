@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from actlab.init import autoinit, measure_init
-from actlab.init.calibrate import window_second
+from actlab.init.windows import window_second
 from actlab.models import create_model, model_info
 
 

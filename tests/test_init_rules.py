@@ -12,6 +12,7 @@ import actlab
 from actlab.init import autoinit, init_model, measure_init
 from actlab.init import propagate as P
 from actlab.init.propagate import Stat
+from actlab.init.windows import conv_coverage, coverage_stats
 
 
 def test_max_pool_exact_order_statistics():
@@ -87,7 +88,7 @@ def test_depthwise_and_grouped_conv_fan_in_and_padding_coverage():
     m = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.Tanh(), nn.Conv2d(8, 16, 3, padding=1, groups=2))
     r = autoinit(m, input_shape=(8, 6, 6), batch_size=256, generator=torch.Generator().manual_seed(0))
     assert [x.fan_in for x in r.layers] == [9, 36]
-    rho = P.conv_coverage(m[0], (1, 8, 6, 6))
+    rho = conv_coverage(m[0], (1, 8, 6, 6))
     assert rho == pytest.approx((4 * 4 + 16 * 6 + 16 * 9) / (36 * 9))
     assert r.layers[0].weight_var == pytest.approx(1.0 / (9 * rho))
     assert r.within(0.7, 1.4)  # 72 depthwise weights: the sample variance of W itself varies ~17 %
@@ -209,8 +210,8 @@ def test_center_option_zero_mean_rows_fixed_norm():
 def test_centred_conv_accounts_for_mean_leaking_at_padded_borders():
     # 3x3 conv, padding 1, on a 2x2 map: every window has 4 of 9 taps inside
     conv = nn.Conv2d(32, 32, 3, padding=1)
-    assert P.coverage_stats(conv, (1, 32, 2, 2)) == pytest.approx((4 / 9, 20 / 81))
-    assert P.coverage_stats(nn.Conv2d(4, 4, 3), (1, 4, 5, 5)) == (1.0, 0.0)
+    assert coverage_stats(conv, (1, 32, 2, 2)) == pytest.approx((4 / 9, 20 / 81))
+    assert coverage_stats(nn.Conv2d(4, 4, 3), (1, 4, 5, 5)) == (1.0, 0.0)
     m = nn.Sequential(nn.Conv2d(16, 32, 1), nn.Sigmoid(), conv)  # sigmoid: mean 0.5 >> sd 0.21
     r = autoinit(m, input_shape=(16, 2, 2), batch_size=1024, center=True, generator=torch.Generator().manual_seed(0))
     assert r.layers[1].meas_var == pytest.approx(1.0, rel=0.15)  # ~4x without the border term

@@ -44,10 +44,10 @@ import torch
 from torch import fx, nn
 
 from . import propagate as P
-from .calibrate import fit_output, window_second
 from .propagate import Stat
 from .report import InitReport, LayerRecord, kind_of, measure_layers, preserved_state, resolve_shape, sample_batch
 from .schemes import fan_in, is_weighted
+from .windows import coverage_stats, window_second
 
 __all__ = ["autoinit"]
 
@@ -70,6 +70,19 @@ def _measured(t: torch.Tensor, flag: bool) -> Stat:
     return Stat(float(y.mean()), var, measured=flag, shared=min(shared, var))
 
 
+def _fit_output(m: nn.Module, x: torch.Tensor, target_var: float) -> float:
+    """Rescales ``m.weight`` so the output variance on ``x`` is ``target_var``; returns the factor^2.
+
+    With the bias at 0 the output is linear in the weights, so one rescaling is exact.
+    """
+    y = m.forward(x)  # not m(x): hooks (AutoInit's own, in hook mode) must not run again
+    v = float(y.double().var(unbiased=False))
+    if not (v > 0 and math.isfinite(v)):
+        return 1.0
+    m.weight.mul_(math.sqrt(target_var / v))
+    return target_var / v
+
+
 class _Run:
     """State shared by the fx and hook traversals: re-initializes weighted layers, records them."""
 
@@ -84,7 +97,7 @@ class _Run:
         self._unsupported: set[str] = set()
 
     def weighted(self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True, before_norm: bool = False) -> Stat:
-        (rho, q), fi = P.coverage_stats(m, x.shape), fan_in(m)
+        (rho, q), fi = coverage_stats(m, x.shape), fan_in(m)
         if m in self.records:  # shared layer: keep the first call's weights
             rec = self.records[m]
             if m not in self._shared:
@@ -126,7 +139,7 @@ class _Run:
             if m.bias is not None:
                 m.bias.zero_()
             if method == "lsuv" or self.calibrate == "output":
-                var_w *= fit_output(m, x, self.target_var)
+                var_w *= _fit_output(m, x, self.target_var)
                 method = "lsuv" if method == "lsuv" else "autoinit-fit"
         self.records[m] = LayerRecord(
             self.names[m], kind_of(m), len(self.records), fi, var_w, stat.second, 0.0, self.target_var, method=method
@@ -284,7 +297,7 @@ def autoinit(
 
             * ``False``: the paper's analytic prediction (method ``autoinit``).
             * ``True`` or ``"moments"``: the scale is the exact *expected* output second moment
-              over the weight draw, from the layer's real input windows (:func:`~actlab.init.calibrate.window_second`:
+              over the weight draw, from the layer's real input windows (:func:`~actlab.init.windows.window_second`:
               ``E ||x_p||^2 / n``, or ``E ||x_p - mean(x_p)||^2 / (n - 1)`` for centred rows)
               instead of the predicted ``rho (v + mu^2)``. It removes what the independence /
               Gaussian model misses -- correlation inside a window (spatial smoothness, a
@@ -310,7 +323,7 @@ def autoinit(
             after non-zero-mean activations (sigmoid, ReLU family) and the sampling noise of ``|w_i|``.
             At zero-padded borders the taps inside a window do not sum to 0, so the mean leaks
             back: the scale is then ``target_var / (fan_in (rho v + q mu^2 n/(n-1)))`` with ``q``
-            from :func:`~actlab.init.propagate.coverage_stats` (without this term, a centred
+            from :func:`~actlab.init.windows.coverage_stats` (without this term, a centred
             3x3 conv on a 2x2 map after sigmoid comes out 4x too large).
             ``"auto"`` centres every layer except those feeding a BatchNorm/InstanceNorm directly
             (the norm removes the offsets anyway, and centring there only enlarges the weights);

@@ -6,7 +6,7 @@ channels, positions), which is what the next weighted layer's ``E[x^2]`` needs.
 
 * Weighted layers (Linear, Conv1d/2d/3d incl. grouped/depthwise) output ``(0, Var(W) fan_in rho
   E[x^2])`` where ``rho`` is the average fraction of a kernel window lying inside the unpadded
-  input (zero padding; 1 for Linear) -- see :func:`conv_coverage`.
+  input (zero padding; 1 for Linear) -- see :func:`actlab.init.windows.coverage_stats`.
 * Norm layers (BatchNorm, LayerNorm, GroupNorm, InstanceNorm) output ``(mean(beta), E[gamma^2] +
   Var(beta))``, i.e. ``(0, 1)`` at their initial affine parameters (BatchNorm in training mode).
 * Dropout (inverted, rescaled by 1/(1-p)): mean unchanged, ``var' = (v + mu^2)/(1-p) - mu^2``,
@@ -37,7 +37,6 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..activations import Activation
@@ -48,8 +47,6 @@ __all__ = [
     "TORCH_ACTIVATIONS",
     "MONOTONE_TORCH",
     "is_activation",
-    "conv_coverage",
-    "coverage_stats",
     "module_rule",
     "add",
     "sub",
@@ -217,42 +214,6 @@ def activation(act: Any, a: Stat, seed: int = 0) -> Stat:
 
 
 # ---------------------------------------------------------------- modules
-def conv_coverage(module: nn.Module, in_shape: Sequence[int]) -> float:
-    """Average fraction of a conv kernel's taps that land inside the (unpadded) input.
-
-    With zero padding, border outputs see fewer inputs, so the pooled output variance is
-    ``Var(W) fan_in rho E[x^2]``. 1 for Linear, unpadded convs and non-zero padding modes.
-    """
-    if isinstance(module, nn.Linear) or getattr(module, "padding_mode", "zeros") != "zeros":
-        return 1.0
-    pad = module.padding
-    if pad == "valid" or (not isinstance(pad, str) and all(p == 0 for p in pad)):
-        return 1.0
-    return coverage_stats(module, in_shape)[0]
-
-
-def coverage_stats(module: nn.Module, in_shape: Sequence[int]) -> tuple[float, float]:
-    r"""``(rho, q)``: mean over output positions of the inside fraction ``r_p`` of a kernel window,
-    and of ``r_p (1 - r_p)``.
-
-    ``q`` is what zero-mean (centred) weight rows leak of a non-zero input mean ``mu`` at the
-    borders: a centred row of squared norm ``Var(W) n`` summed over the ``r_p n`` taps inside
-    has ``E[(sum_S w_j)^2] = Var(W) n r_p (1 - r_p) n / (n - 1)``, so the pooled output variance
-    of a centred conv is ``Var(W) n (rho v + q mu^2 n / (n - 1))``. ``(1, 0)`` without zero padding.
-    """
-    if isinstance(module, nn.Linear) or getattr(module, "padding_mode", "zeros") != "zeros":
-        return 1.0, 0.0
-    pad = module.padding
-    if pad == "valid" or (not isinstance(pad, str) and all(p == 0 for p in pad)):
-        return 1.0, 0.0
-    nd = len(module.kernel_size)
-    ones = torch.ones(1, 1, *in_shape[-nd:], dtype=torch.float64)
-    kernel = torch.ones(1, 1, *module.kernel_size, dtype=torch.float64)
-    conv = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
-    r = conv(ones, kernel, stride=module.stride, padding=pad, dilation=module.dilation) / kernel.numel()
-    return float(r.mean()), float((r * (1 - r)).mean())
-
-
 def _numel_ratio(x: torch.Tensor, out: torch.Tensor) -> int:
     return max(1, round(x.numel() / max(out.numel(), 1)))
 
