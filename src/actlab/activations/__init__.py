@@ -14,7 +14,7 @@ from ._registry import (
 from ._resolve import ActSite, PerLayer, build_act, per_layer
 
 # Modules that register activations (import order = nothing depends on it).
-from . import classic, dubey, pvlu  # noqa: E402,F401  [zoo-modules]
+from . import classic, dubey, gates, pvlu  # noqa: E402,F401  [zoo-modules]
 from . import ada, colu, fplus, hu_adaptive, laaf, logical, nish, oscillating  # noqa: E402,F401  [zoo-modules: seeds]
 from .laaf import laaf_global, slope_recovery  # noqa: E402  [zoo-modules: seeds]
 

@@ -1,0 +1,174 @@
+"""Classic smooth activations: the gates (GELU, SiLU/Swish, Mish), softplus, softsign, tanh and
+the sigmoid.
+
+Every constructor argument is keyword-only (see :mod:`actlab.activations.classic`). Functions whose
+float16/bfloat16 evaluation would overflow or lose its gradient compute in float32 internally
+(:class:`~actlab.activations.classic.Float32Compute`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from ._base import Activation
+from ._info import ActivationInfo, Paper, ParamSpec
+from ._registry import register_activation
+from .classic import Float32Compute
+
+__all__ = ["GELU", "GELUTanh", "SiLU", "Swish", "Mish", "Softplus", "Softsign", "Tanh", "Sigmoid"]
+
+INF = math.inf
+
+# Minima of the non-monotonic smooth gates (DERIVED: scipy bounded minimisation in float64).
+GELU_MIN = -0.16997120747990369
+GELU_TANH_MIN = -0.17004075057125406
+SILU_MIN = -0.2784645427610738
+MISH_MIN = -0.30884341301725043
+
+_GELU = Paper("Gaussian Error Linear Units (GELUs)", "1606.08415", 2016)
+_SILU = Paper("Searching for Activation Functions", "1710.05941", 2017)
+
+
+# ---------------------------------------------------------------------------------- smooth gates
+@register_activation(ActivationInfo(
+    name="gelu", formula="x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))", latex=r"x \Phi(x)",
+    paper=_GELU, aliases=("gelu_erf",), bounded_below=True, output_range=(GELU_MIN, INF), f0=0.0, df0=0.5,
+))
+class GELU(Float32Compute):
+    """Gaussian error linear unit (Hendrycks & Gimpel, 2016), exact form ``x Phi(x)`` with erf."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return F.gelu(x)
+
+
+@register_activation(ActivationInfo(
+    name="gelu_tanh", formula="0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
+    latex=r"\tfrac12 x \left(1 + \tanh\left(\sqrt{2/\pi}(x + 0.044715 x^3)\right)\right)",
+    paper=_GELU, bounded_below=True, output_range=(GELU_TANH_MIN, INF), f0=0.0, df0=0.5,
+))
+class GELUTanh(Float32Compute):
+    """The tanh approximation of GELU (Hendrycks & Gimpel, 2016); computed in float32 for half inputs
+    because ``x^3`` overflows float16 for ``|x| > 40``."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return F.gelu(x, approximate="tanh")
+
+
+@register_activation(ActivationInfo(
+    name="silu", formula="x * sigmoid(x)", latex=r"x \sigma(x)", paper=_SILU, aliases=("swish1",),
+    bounded_below=True, output_range=(SILU_MIN, INF), f0=0.0, df0=0.5,
+))
+class SiLU(Float32Compute):
+    """Sigmoid linear unit ``x sigmoid(x)`` (Elfwing et al. 2017; "Swish-1" in Ramachandran et al. 2017)."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return F.silu(x)
+
+
+@register_activation(ActivationInfo(
+    name="swish", formula="x * sigmoid(beta * x)", latex=r"x \sigma(\beta x)", paper=_SILU,
+    params=(ParamSpec("beta", 1.0),), bounded_below=True, output_range=(SILU_MIN, INF), f0=0.0, df0=0.5,
+    category="dubey", warm_start={"silu": {"beta": 1.0}},
+    notes="beta initialised to 1 (= SiLU at init). The Dubey et al. benchmark code initialises beta = 0.25; "
+    "pass beta=0.25 to reproduce it. beta is unconstrained (beta = 0 gives x/2).",
+))
+class Swish(Float32Compute):
+    r"""Swish with a trainable beta (Ramachandran et al., 2017): ``x * sigmoid(beta x)``.
+
+    Our default ``beta = 1`` makes it equal SiLU at initialisation. The Dubey et al. benchmark code
+    (shivram1987/ActivationFunctions) initialises beta to 0.25; ``Swish(beta=0.25)`` reproduces it.
+    The minimum at default parameters is ``SILU_MIN / beta``.
+
+    Args:
+        beta: initial beta (unconstrained).
+        trainable: make beta an ``nn.Parameter`` (else a fixed buffer).
+        **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
+    """
+
+    def __init__(self, *, beta: float = 1.0, trainable: bool = True, **kw) -> None:
+        super().__init__(**kw)
+        self.add_param("beta", beta, trainable=trainable)
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(self.param("beta", x) * x)
+
+
+@register_activation(ActivationInfo(
+    name="mish", formula="x * tanh(softplus(x))", latex=r"x \tanh(\ln(1 + e^x))",
+    paper=Paper("Mish: A Self Regularized Non-Monotonic Activation Function", "1908.08681", 2019),
+    bounded_below=True, output_range=(MISH_MIN, INF), f0=0.0, df0=0.6,
+))
+class Mish(Float32Compute):
+    """Mish (Misra, 2019), ``x tanh(softplus(x))``; f'(0) = tanh(ln 2) = 0.6."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return F.mish(x)
+
+
+@register_activation(ActivationInfo(
+    name="softplus", formula="log(1 + exp(beta x)) / beta", latex=r"\frac{1}{\beta}\ln(1 + e^{\beta x})",
+    paper=Paper("Incorporating Second-Order Functional Knowledge for Better Option Pricing", "", 2000),
+    params=(ParamSpec("beta", 1.0, trainable=False),), monotonic=True, bounded_below=True,
+    output_range=(0.0, INF), f0=math.log(2.0), df0=0.5,
+    notes="For beta*x > threshold (20) it returns x, as torch does (the switch changes the value by < 3e-9/beta).",
+))
+class Softplus(Float32Compute):
+    """Softplus (Dugas et al., 2000), ``log(1 + exp(beta x)) / beta``, linear above ``beta x > threshold``.
+
+    Args:
+        beta: sharpness (fixed buffer, > 0), default 1.
+        threshold: above ``beta * x > threshold`` the function returns ``x`` (numerical stability).
+        **kw: see :class:`Activation`.
+    """
+
+    def __init__(self, *, beta: float = 1.0, threshold: float = 20.0, **kw) -> None:
+        if not beta > 0:
+            raise ValueError(f"Softplus needs beta > 0 (it divides by beta), got {beta}")
+        super().__init__(**kw)
+        self.add_param("beta", beta, trainable=False)
+        self.threshold = float(threshold)
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.param("beta", x)
+        return F.softplus(b * x, threshold=self.threshold) / b
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, threshold={self.threshold:g}"
+
+
+@register_activation(ActivationInfo(
+    name="softsign", formula="x / (1 + |x|)", latex=r"\frac{x}{1 + |x|}", monotonic=True, smoothness="C1",
+    bounded_below=True, bounded_above=True, output_range=(-1.0, 1.0), f0=0.0, df0=1.0,
+    paper=Paper("Quadratic Features and Deep Architectures for Chunking", "", 2009),
+))
+class Softsign(Activation):
+    """Softsign ``x / (1 + |x|)`` (C1: its second derivative jumps at 0)."""
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        return x / (1.0 + x.abs())
+
+
+@register_activation(ActivationInfo(
+    name="tanh", formula="tanh(x)", latex=r"\tanh(x)", monotonic=True, bounded_below=True,
+    bounded_above=True, output_range=(-1.0, 1.0), f0=0.0, df0=1.0,
+))
+class Tanh(Float32Compute):
+    """Hyperbolic tangent."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x)
+
+
+@register_activation(ActivationInfo(
+    name="sigmoid", formula="1 / (1 + exp(-x))", latex=r"\sigma(x) = \frac{1}{1 + e^{-x}}",
+    aliases=("logistic",), monotonic=True, bounded_below=True, bounded_above=True, output_range=(0.0, 1.0),
+    f0=0.5, df0=0.25,
+))
+class Sigmoid(Float32Compute):
+    """Logistic sigmoid ``1 / (1 + e^{-x})``."""
+
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(x)
