@@ -25,7 +25,8 @@ Unsupported modules raise ``ValueError`` naming them and listing the supported k
 ``fallback="lsuv"``: then the output of the unsupported module is measured on the batch and the
 weighted layers fed by it are initialized by LSUV (Mishkin & Matas, arXiv 1511.06422): drawn with
 the measured ``E[x^2]``, then rescaled until their output variance on the batch equals the target
-(method ``lsuv`` in the report).
+(method ``lsuv`` in the report). Parameters outside Linear/Conv, norm and activation modules
+(capsule routing matrices, embeddings...) keep their initialization, and the report's notes name them.
 
 The traversal and the measurement run with norm and dropout layers in training mode (batch
 statistics, masks) and every other module in eval mode, so stochastic depth contributes all its
@@ -370,6 +371,17 @@ def autoinit(
     if missed:
         run.notes.append(
             f"{len(missed)} weighted layer(s) never ran on the sample batch and kept their init: {', '.join(missed[:5])}"
+        )
+    kept = [
+        f"{name}.{pname}" if name else pname
+        for name, m in model.named_modules()
+        if not (is_weighted(m) or isinstance(m, P.NORMS) or P.is_activation(m))
+        for pname, _ in m.named_parameters(recurse=False)
+    ]
+    if kept:  # e.g. capsule routing matrices, embeddings, positional parameters
+        run.notes.append(
+            f"{len(kept)} parameter(s) outside Linear/Conv/norm/activation modules kept their init: {', '.join(kept[:5])}"
+            + (", ..." if len(kept) > 5 else "")
         )
     layers = []  # measured on a held-out batch: a calibration may look at the traversal batch, never at this one
     held_out = sample_batch(shape, batch_size, input_mean, input_var, seed + 1, model)
