@@ -24,8 +24,8 @@ report); modules called more than once are initialized on their first call.
 Unsupported modules raise ``ValueError`` naming them and listing the supported kinds, unless
 ``fallback="lsuv"``: then the output of the unsupported module is measured on the batch and the
 weighted layers fed by it are initialized by LSUV (Mishkin & Matas, arXiv 1511.06422): drawn with
-the measured ``E[x^2]``, then rescaled until their output variance on the batch equals the target
-(method ``lsuv`` in the report). Parameters outside Linear/Conv, norm and activation modules
+the measured ``E[x^2]``, then rescaled once so their output variance on the batch equals the target
+(exact, since biases are 0; method ``lsuv`` in the report). Parameters outside Linear/Conv, norm and activation modules
 (capsule routing matrices, embeddings...) keep their initialization, and the report's notes name them.
 
 The traversal and the measurement run with norm and dropout layers in training mode (batch
