@@ -16,9 +16,18 @@ from torch import nn
 
 from ._info import ActivationInfo
 
-__all__ = ["Activation", "Constraint", "Identity", "Positive", "IMPLS"]
+__all__ = ["Activation", "Constraint", "Identity", "Positive", "IMPLS", "HALF_DTYPES", "fp32_if_half"]
 
 IMPLS = ("auto", "eager", "fused")
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+
+
+def fp32_if_half(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in float32 if it is float16/bfloat16, else unchanged: where a formula in half precision
+    would overflow, lose its gradient (parameter gradients summed over the whole tensor), or
+    meet constants not representable there (a 1e-7 clamp next to 1). Callers cast back with
+    ``.to(x.dtype)``."""
+    return x.float() if x.dtype in HALF_DTYPES else x
 
 
 class Constraint:

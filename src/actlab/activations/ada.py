@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ._base import Activation, Positive
+from ._base import Activation, Positive, fp32_if_half
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
@@ -25,11 +25,6 @@ _NOTES = (
     "scalar alpha across the network; here alpha is per layer (shape='scalar') or per channel."
 )
 
-
-def _fp32_if_half(x: torch.Tensor) -> torch.Tensor:
-    """Half inputs are computed in float32: parameter gradients sum over the whole tensor and
-    overflow float16 otherwise."""
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 def _ada_positive_part(x: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
@@ -92,7 +87,7 @@ class ADA(_ADABase):
     """
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = _fp32_if_half(x)
+        z = fp32_if_half(x)
         return _ada_positive_part(z, self.param("alpha", z), self.param("beta", z)).to(x.dtype)
 
 
@@ -141,7 +136,7 @@ class LeakyADA(_ADABase):
         self.leak = float(leak)
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = _fp32_if_half(x)
+        z = fp32_if_half(x)
         pos = _ada_positive_part(z, self.param("alpha", z), self.param("beta", z))
         return (self.leak * torch.clamp(z, max=0) + pos).to(x.dtype)
 

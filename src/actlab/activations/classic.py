@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from ._base import Activation
+from ._base import HALF_DTYPES, Activation
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
@@ -25,7 +25,6 @@ __all__ = [
 ]
 
 INF = math.inf
-_HALF = (torch.float16, torch.bfloat16)
 
 # SELU constants (Klambauer et al. 2017), as in torch.nn.SELU.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -42,7 +41,7 @@ class Float32Compute(Activation):
         raise NotImplementedError(f"{type(self).__name__} must implement formula")
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dtype in _HALF:
+        if x.dtype in HALF_DTYPES:
             return self.formula(x.float()).to(x.dtype)
         return self.formula(x)
 

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ._base import Activation
+from ._base import Activation, fp32_if_half
 from ._info import ActivationInfo, Paper
 from ._registry import register_activation
 
@@ -54,7 +54,7 @@ class CoLU(Activation):
     """
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        z = fp32_if_half(x)
         t = torch.clamp(z, min=0.0, max=_POS_CLAMP)
         pos = z / (1 - t * torch.exp(-t - torch.exp(t)))
         n = torch.clamp(z, max=0.0)

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ._base import Activation, Positive
+from ._base import Activation, Positive, fp32_if_half
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
@@ -14,11 +14,6 @@ __all__ = ["FPLUS", "PFPLUS"]
 
 _PAPER = Paper("First Power Linear Unit with Sign", "2111.14349", 2021)
 
-
-def _fp32_if_half(x: torch.Tensor) -> torch.Tensor:
-    """Half inputs are computed in float32: parameter gradients sum over the whole tensor and
-    overflow float16 otherwise."""
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 @register_activation(
@@ -89,6 +84,6 @@ class PFPLUS(Activation):
         self.add_param("mu", mu, constraint=Positive(), trainable=trainable)
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = _fp32_if_half(x)
+        z = fp32_if_half(x)
         lam, mu = self.param("lam", z), self.param("mu", z)
         return (lam * z / (1 - mu * torch.clamp(z, max=0))).to(x.dtype)

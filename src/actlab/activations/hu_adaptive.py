@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from ._base import Activation
+from ._base import Activation, fp32_if_half
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
@@ -22,11 +22,6 @@ _PAPER = Paper("Adaptively Customizing Activation Functions for Various Layers",
 _ABCD_SPECS = (ParamSpec("a", 1.0), ParamSpec("b", 1.0), ParamSpec("c", 0.0), ParamSpec("d", 0.0))
 _ABCD0 = {"a": 1.0, "b": 1.0, "c": 0.0, "d": 0.0}
 
-
-def _fp32_if_half(x: torch.Tensor) -> torch.Tensor:
-    """Half inputs are computed in float32: parameter gradients sum over the whole tensor and
-    overflow float16 otherwise."""
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 class _ABCD(Activation):
@@ -73,7 +68,7 @@ class AdaptiveSigmoid(_ABCD):
 """ + _ABCD_ARGS
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = _fp32_if_half(x)
+        z = fp32_if_half(x)
         a, b, c, d = self._abcd(z)
         return (b * torch.sigmoid(a * z + c) + d).to(x.dtype)
 
@@ -100,7 +95,7 @@ class AdaptiveTanh(_ABCD):
 """ + _ABCD_ARGS
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = _fp32_if_half(x)
+        z = fp32_if_half(x)
         a, b, c, d = self._abcd(z)
         return (b * torch.tanh(a * z + c) + d).to(x.dtype)
 
@@ -143,7 +138,7 @@ class AdaptiveReLU(Activation):
         self.add_param("alpha", alpha, trainable=trainable)
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = _fp32_if_half(x)
+        z = fp32_if_half(x)
         return (torch.relu(z) + self.param("alpha", z) * torch.clamp(z, max=0)).to(x.dtype)
 
 
@@ -171,6 +166,6 @@ class AdaptiveReLUMax(_ABCD):
 """ + _ABCD_ARGS
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = _fp32_if_half(x)
+        z = fp32_if_half(x)
         a, b, c, d = self._abcd(z)
         return torch.maximum(a * z + c, b * z + d).to(x.dtype)

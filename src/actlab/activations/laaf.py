@@ -20,7 +20,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from ._base import Activation
+from ._base import Activation, fp32_if_half
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import canonical_activation_name, create_activation, register_activation
 
@@ -137,7 +137,7 @@ class LAAF(_Scaled):
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
         # half inputs in float32: the gradient of ``a`` sums over the whole tensor
-        z = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        z = fp32_if_half(x)
         return self._scaled_base(z).to(x.dtype)
 
 
@@ -250,7 +250,7 @@ class Rowdy(_Scaled):
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
         # half inputs in float32: the phase j * n * f * x overflows float16 for |x| > ~7000
-        z = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        z = fp32_if_half(x)
         out = self._scaled_base(z)
         for j in range(1, self.num_sines + 1):
             out = out + self.n * self.param(f"c{j}", z) * torch.sin(j * self.n * self.param(f"f{j}", z) * z)

@@ -24,7 +24,7 @@ import math
 
 import torch
 
-from ._base import Activation
+from ._base import Activation, fp32_if_half
 from ._info import ActivationInfo, Paper
 from ._registry import register_activation
 
@@ -84,20 +84,15 @@ class LogicalActivation(Activation):
 
 
 # ---------------------------------------------------------------------------------------- IL
-def _upcast(z: torch.Tensor) -> torch.Tensor:
-    # the 1e-7 clamps are not representable next to 1 in float16/bfloat16
-    return z.float() if z.dtype in (torch.float16, torch.bfloat16) else z
-
-
 def _and_il(z: torch.Tensor, d: int) -> torch.Tensor:
-    z, dtype = _upcast(z), z.dtype
+    z, dtype = fp32_if_half(z), z.dtype
     log_p = torch.nn.functional.logsigmoid(z).sum(d)
     log_p = log_p.clamp(math.log(EPS), math.log1p(-EPS))  # p in [eps, 1 - eps]
     return (log_p - torch.log(-torch.expm1(log_p))).to(dtype)
 
 
 def _xnor_il(z: torch.Tensor, d: int) -> torch.Tensor:
-    z, dtype = _upcast(z), z.dtype
+    z, dtype = fp32_if_half(z), z.dtype
     t = torch.tanh(z / 2).prod(d) * (-1) ** z.shape[d]
     t = t.clamp(-(1 - 2 * EPS), 1 - 2 * EPS)  # P(even) in [eps, 1 - eps]
     return (2 * torch.atanh(t)).to(dtype)

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from ._base import Activation
+from ._base import Activation, fp32_if_half
 from ._info import ActivationInfo, Paper
 from ._registry import register_activation
 
@@ -39,10 +39,6 @@ _DSU_MAX = 1.636408136824882
 def _sinc_series(u: torch.Tensor) -> torch.Tensor:
     u2 = u * u
     return 1 - u2 / 6 * (1 - u2 / 20 * (1 - u2 / 42 * (1 - u2 / 72)))
-
-
-def _upcast(x: torch.Tensor) -> torch.Tensor:
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 @register_activation(
@@ -135,7 +131,7 @@ class SSU(Activation):
     """
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = _upcast(x)
+        z = fp32_if_half(x)
         u = z - PI
         near = u.abs() < _TAYLOR_RADIUS
         direct = PI * torch.sin(z) / torch.where(near, torch.ones_like(z), -u)
@@ -169,7 +165,7 @@ class DSU(Activation):
     """
 
     def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = _upcast(x)
+        z = fp32_if_half(x)
         u, v = z - PI, z + PI  # distances to the two singularities
         near_pos, near_neg = u.abs() < _TAYLOR_RADIUS, v.abs() < _TAYLOR_RADIUS
         near = near_pos | near_neg

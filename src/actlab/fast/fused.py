@@ -30,6 +30,8 @@ from typing import Callable, Sequence
 
 import torch
 
+from ..activations._base import fp32_if_half
+
 __all__ = ["FusedSpec", "FusedOp", "CompileUnavailable", "set_compile_kernels"]
 
 Tensor = torch.Tensor
@@ -88,11 +90,6 @@ def _reduce_to(t: Tensor, shape: Sequence[int]) -> Tensor:
     return t.sum(dim=dims, keepdim=True) if dims else t
 
 
-def _up(t: Tensor) -> Tensor:
-    """Half-precision storage, float32 math; float32/float64 stay as they are."""
-    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
-
-
 def _renamed(fn: Callable, name: str) -> Callable:
     """A copy of ``fn`` with its own code object: TorchDynamo caches compiled graphs per code
     object, so kernels made from one closure template would otherwise share (and exhaust) one
@@ -106,11 +103,11 @@ def _renamed(fn: Callable, name: str) -> Callable:
 
 def _make_kernels(spec: FusedSpec):
     def fwd_kernel(x: Tensor, params: list[Tensor], consts: list[float]) -> Tensor:
-        y = spec.forward(_up(x), *[_up(p) for p in params], *consts)
+        y = spec.forward(fp32_if_half(x), *[fp32_if_half(p) for p in params], *consts)
         return y.to(x.dtype)
 
     def bwd_kernel(g: Tensor, x: Tensor, params: list[Tensor], consts: list[float]) -> tuple[Tensor, ...]:
-        grads = spec.backward(_up(g), _up(x), *[_up(p) for p in params], *consts)
+        grads = spec.backward(fp32_if_half(g), fp32_if_half(x), *[fp32_if_half(p) for p in params], *consts)
         gx = grads[0].to(x.dtype)
         gps = tuple(_reduce_to(gp, p.shape).to(p.dtype) for gp, p in zip(grads[1:], params))
         return (gx, *gps)
