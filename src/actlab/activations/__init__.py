@@ -1,6 +1,8 @@
 """The activation zoo. Importing this package registers every built-in activation."""
 
-from ._base import Activation, Constraint, Identity, Positive
+from ._base import Activation, Constraint, FormulaCall, Identity, Positive
+from ._fused import CompileUnavailable, FusedOp, fused_op, set_compile_kernels
+from ._policy import AUTO_CPU_MIN_NUMEL, fused_op_for, has_fused
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import (
     ACTIVATIONS,
@@ -19,8 +21,12 @@ from . import ada, colu, fplus, hu_adaptive, laaf, logical, nish, oscillating  #
 from .laaf import laaf_global, slope_recovery  # noqa: E402  [zoo-modules: seeds]
 
 __all__ = [
+    "AUTO_CPU_MIN_NUMEL",
     "Activation",
     "ActivationInfo",
+    "CompileUnavailable",
+    "FormulaCall",
+    "FusedOp",
     "ActSite",
     "ACTIVATIONS",
     "Constraint",
@@ -34,9 +40,13 @@ __all__ = [
     "build_act",
     "canonical_activation_name",
     "create_activation",
+    "fused_op",
+    "fused_op_for",
+    "has_fused",
     "list_activations",
     "per_layer",
     "register_activation",
+    "set_compile_kernels",
     "laaf_global",  # [zoo-modules: seeds]
     "slope_recovery",  # [zoo-modules: seeds]
 ]

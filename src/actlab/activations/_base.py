@@ -1,33 +1,52 @@
-"""Base class for actlab activations: parameter shape policy, constraints, fast-path dispatch.
+"""Base class for actlab activations: the formula, parameter shape policy, constraints, dispatch.
 
-A subclass declares its parameters in ``__init__`` with :meth:`Activation.add_param` and writes
-the formula once in :meth:`Activation.forward_eager`. Parameters read in the formula come from
-:meth:`Activation.param`, which applies the constraint (a reparameterization, never clamping)
-and broadcasts per-channel values along ``channel_dim``.
+An elementwise subclass states its formula once, as a pure function of the input, its
+parameter tensors and its fixed float hyper-parameters, set as the class attribute
+``formula = staticmethod(fn)``; parameters are declared in ``__init__`` with
+:meth:`Activation.add_param` (in the order ``fn`` takes them) and constants are named in
+``consts``. The eager forward, the fused kernels (:mod:`actlab.activations._fused`) and
+AutoInit's moments all evaluate that one function through :meth:`Activation.formula_call`,
+which applies the constraints (reparameterizations, never clamping) and broadcasts
+per-channel values along ``channel_dim``.
+
+Example:
+    >>> import torch
+    >>> def shifted_relu(x, shift):
+    ...     return torch.relu(x - shift)
+    >>> class ShiftedReLU(Activation):
+    ...     formula = staticmethod(shifted_relu)
+    ...     def __init__(self, *, shift: float = 0.5, **kw):
+    ...         super().__init__(**kw)
+    ...         self.add_param("shift", shift)
+    >>> ShiftedReLU()(torch.tensor([0.0, 2.0]))
+    tensor([0.0000, 1.5000], grad_fn=<ReluBackward0>)
 """
 
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Callable, ClassVar, NamedTuple
 
 import torch
 from torch import nn
 
+from ._fused import HALF_DTYPES, fp32_if_half
 from ._info import ActivationInfo
+from ._policy import fused_forward
 
-__all__ = ["Activation", "Constraint", "Identity", "Positive", "IMPLS", "HALF_DTYPES", "fp32_if_half"]
+__all__ = [
+    "Activation", "Constraint", "FormulaCall", "Identity", "Positive", "IMPLS", "HALF_DTYPES", "fp32_if_half",
+]
 
 IMPLS = ("auto", "eager", "fused")
-HALF_DTYPES = (torch.float16, torch.bfloat16)
 
 
-def fp32_if_half(x: torch.Tensor) -> torch.Tensor:
-    """``x`` in float32 if it is float16/bfloat16, else unchanged: where a formula in half precision
-    would overflow, lose its gradient (parameter gradients summed over the whole tensor), or
-    meet constants not representable there (a 1e-7 clamp next to 1). Callers cast back with
-    ``.to(x.dtype)``."""
-    return x.float() if x.dtype in HALF_DTYPES else x
+class FormulaCall(NamedTuple):
+    """A formula bound to one input: ``fn(x, *params, *consts)`` is the activation's output."""
+
+    fn: Callable[..., torch.Tensor]
+    params: list[torch.Tensor]
+    consts: tuple[float, ...]
 
 
 class Constraint:
@@ -80,6 +99,15 @@ class Activation(nn.Module):
     """
 
     info: ClassVar[ActivationInfo | None] = None
+    #: the formula ``fn(x, *params, *consts)`` (a ``staticmethod``); ``None`` for activations that
+    #: are not elementwise and override :meth:`forward_eager` instead
+    formula: ClassVar[Callable[..., torch.Tensor] | None] = None
+    #: names of plain float attributes passed to the formula after the parameters
+    consts: ClassVar[tuple[str, ...]] = ()
+    #: evaluate float16/bfloat16 inputs in float32 in the eager path (the fused kernels always do)
+    compute_fp32: ClassVar[bool] = False
+    #: whether ``impl="auto"`` may pick the fused kernels on CPU (see :mod:`actlab.activations._policy`)
+    fused_on_cpu: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -160,14 +188,33 @@ class Activation(nn.Module):
         return {n: self.value(n) for n in self._param_order}
 
     # ------------------------------------------------------------------ forward
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement forward_eager")
+    def formula_call(self, x: torch.Tensor) -> FormulaCall | None:
+        """The formula bound to input ``x``: parameters in declaration order, constants after.
+
+        Override where the formula's parameters are not the stored ones (SRS computes alpha from a
+        ratio), where the formula depends on the configuration (PAU's degrees) or composes
+        another activation's formula (LAAF, Rowdy). ``None`` means there is no formula.
+        """
+        fn = type(self).formula
+        if fn is None:
+            return None
+        params = [self.param(n, x) for n in self._param_order]
+        return FormulaCall(fn, params, tuple(float(getattr(self, c)) for c in self.consts))
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        """The reference path: the formula as ordinary tensor ops (autograd records it)."""
+        z = fp32_if_half(x) if self.compute_fp32 else x
+        call = self.formula_call(z)
+        if call is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no formula: set `formula = staticmethod(fn)` on the class "
+                "(fn(x, *params, *consts)) or override forward_eager"
+            )
+        return call.fn(z, *call.params, *call.consts).to(x.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.impl != "eager":
-            from ..fast.dispatch import fast_forward
-
-            out = fast_forward(self, x)
+            out = fused_forward(self, x)
             if out is not None:
                 return out
         return self.forward_eager(x)

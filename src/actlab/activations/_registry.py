@@ -26,22 +26,20 @@ ACTIVATIONS: Registry[type[nn.Module]] = Registry("activation")
 
 
 class _FunctionActivation(Activation):
-    """Wraps a user's elementwise function ``fn(x) -> Tensor`` as an activation module."""
-
-    fn: Callable[[torch.Tensor], torch.Tensor]
+    """Wraps a user's elementwise function ``fn(x) -> Tensor`` as an activation module (its formula)."""
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return type(self).fn(x)
 
 
 def register_activation(info: ActivationInfo, obj: Any = None) -> Any:
     """Registers an activation under ``info.name`` and ``info.aliases``.
 
     Usable as a decorator on an :class:`Activation` subclass, or called directly with a class
-    or with a plain elementwise function ``fn(x) -> Tensor`` (wrapped in a module).
+    or with a plain elementwise function ``fn(x) -> Tensor`` (wrapped in a module whose formula it
+    is). An elementwise :class:`Activation` subclass states its formula as the class attribute
+    ``formula = staticmethod(fn)``, ``fn(x, *params, *consts)``; from it the eager forward, the
+    fused kernels and AutoInit's moments are derived, with nothing else to write.
 
     Args:
         info: the property-table row.
@@ -49,12 +47,18 @@ def register_activation(info: ActivationInfo, obj: Any = None) -> Any:
 
     Raises:
         ValueError: if the name or an alias is taken.
+        TypeError: an elementwise :class:`Activation` subclass without a formula.
 
     Example:
-        >>> @register_activation(ActivationInfo(name="my_act", formula="x*sigmoid(x)", latex="x\\sigma(x)"))
-        ... class MyAct(Activation):
-        ...     def forward_eager(self, x):
-        ...         return x * torch.sigmoid(x)
+        >>> def tanh_exp(x):
+        ...     return x * torch.tanh(torch.exp(x))
+        >>> info = ActivationInfo(name="doc_tanhexp", formula="x tanh(e^x)", latex=r"x\\tanh(e^x)")
+        >>> @register_activation(info)
+        ... class DocTanhExp(Activation):
+        ...     formula = staticmethod(tanh_exp)
+        >>> create_activation("doc_tanhexp", impl="eager")(torch.zeros(2))
+        tensor([0., 0.])
+        >>> ACTIVATIONS.remove("doc_tanhexp")
     """
     if not isinstance(info, ActivationInfo):
         raise TypeError(f"register_activation needs an ActivationInfo, got {type(info).__name__}")
@@ -63,12 +67,20 @@ def register_activation(info: ActivationInfo, obj: Any = None) -> Any:
         if isinstance(target, type) and issubclass(target, nn.Module):
             cls = target
         elif callable(target):
-            fn = target
             cls = type(
-                f"Function_{info.name}", (_FunctionActivation,), {"fn": staticmethod(fn), "__doc__": info.formula}
+                f"Function_{info.name}", (_FunctionActivation,), {"formula": staticmethod(target), "__doc__": info.formula}
             )
         else:
             raise TypeError(f"cannot register {target!r}: expected an nn.Module subclass or a function")
+        if (
+            issubclass(cls, Activation) and info.elementwise and cls.formula is None
+            and cls.formula_call is Activation.formula_call
+        ):
+            raise TypeError(
+                f"activation {info.name!r}: the elementwise class {cls.__name__} has no formula; set "
+                "`formula = staticmethod(fn)` with fn(x, *params, *consts) (the fused path and AutoInit "
+                "derive from it), or mark the row elementwise=False and override forward_eager"
+            )
         ACTIVATIONS.add(info.name, cls, info.aliases)
         if isinstance(cls, type) and issubclass(cls, Activation) and cls.info is None:
             cls.info = info

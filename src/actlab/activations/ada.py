@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ._base import Activation, Positive, fp32_if_half
+from ._base import Activation, Positive
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
@@ -27,16 +27,24 @@ _NOTES = (
 
 
 
-def _ada_positive_part(x: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+def ada(x: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    """ADA's formula, ``relu(x) exp(beta - alpha relu(x))``."""
     # relu(x) in the exponent too: exp(-alpha*x) for very negative x would overflow and
     # 0 * inf would give NaN; with relu(x) the exponent is beta there.
     r = torch.relu(x)
     return r * torch.exp(beta - alpha * r)
 
 
+def leaky_ada(x: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, leak: float) -> torch.Tensor:
+    """Leaky ADA's formula, ``leak min(x, 0) + ada(x)``."""
+    return leak * torch.clamp(x, max=0) + ada(x, alpha, beta)
+
+
 class _ADABase(Activation):
+    compute_fp32 = True
+
     def __init__(
-        self, alpha: float = _ALPHA0, beta: float = _BETA0, trainable: bool = True,
+        self, *, alpha: float = _ALPHA0, beta: float = _BETA0, trainable: bool = True,
         trainable_beta: bool = False, **kw,
     ) -> None:
         super().__init__(**kw)
@@ -86,9 +94,7 @@ class ADA(_ADABase):
         **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
     """
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        return _ada_positive_part(z, self.param("alpha", z), self.param("beta", z)).to(x.dtype)
+    formula = staticmethod(ada)
 
 
 @register_activation(
@@ -129,16 +135,14 @@ class LeakyADA(_ADABase):
     """
 
     def __init__(
-        self, alpha: float = _ALPHA0, beta: float = _BETA0, leak: float = 0.01, trainable: bool = True,
+        self, *, alpha: float = _ALPHA0, beta: float = _BETA0, leak: float = 0.01, trainable: bool = True,
         trainable_beta: bool = False, **kw,
     ) -> None:
         super().__init__(alpha=alpha, beta=beta, trainable=trainable, trainable_beta=trainable_beta, **kw)
         self.leak = float(leak)
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        pos = _ada_positive_part(z, self.param("alpha", z), self.param("beta", z))
-        return (self.leak * torch.clamp(z, max=0) + pos).to(x.dtype)
+    formula = staticmethod(leaky_ada)
+    consts = ("leak",)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, leak={self.leak:g}"

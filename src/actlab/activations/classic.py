@@ -5,8 +5,10 @@ Every constructor argument is keyword-only. This is deliberate: the Dubey et al.
 passed the channel count positionally (``nn.LeakyReLU(64)``, ``nn.ELU(64)``) and silently got a
 negative slope / alpha of 64; here ``LeakyReLU(64)`` is a ``TypeError``.
 
-Functions whose float16/bfloat16 evaluation would overflow or lose its gradient (exponentials,
-cubes) compute in float32 internally and return the input's dtype (see :class:`Float32Compute`).
+Each activation's formula is a module-level function beside its class (``formula =
+staticmethod(fn)``). Functions whose float16/bfloat16 evaluation would overflow or lose its
+gradient (exponentials, parameter-gradient sums) set ``compute_fp32 = True``: they compute in
+float32 internally and return the input's dtype.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import math
 
 import torch
 
-from ._base import HALF_DTYPES, Activation
+from ._base import Activation
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
 __all__ = [
-    "Float32Compute", "IdentityActivation", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "CELU", "SELU",
+    "IdentityActivation", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "CELU", "SELU",
     "Hardtanh", "Hardsigmoid", "Hardswish",
 ]
 
@@ -31,30 +33,22 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-class Float32Compute(Activation):
-    """An activation whose :meth:`formula` runs in float32 when the input is float16/bfloat16.
-
-    ``forward_eager(x) = formula(x_compute).to(x.dtype)``; float32/float64 inputs are untouched.
-    """
-
-    def formula(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement formula")
-
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dtype in HALF_DTYPES:
-            return self.formula(x.float()).to(x.dtype)
-        return self.formula(x)
-
-
 # ---------------------------------------------------------------------------------- piecewise linear
+def identity(x: torch.Tensor) -> torch.Tensor:
+    return x.clone()
+
+
 @register_activation(ActivationInfo(
     name="identity", formula="x", latex="x", aliases=("linear",), monotonic=True, f0=0.0, df0=1.0,
 ))
 class IdentityActivation(Activation):
     """The identity ``f(x) = x`` (returns a new tensor, never the input itself)."""
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return x.clone()
+    formula = staticmethod(identity)
+
+
+def relu(x: torch.Tensor) -> torch.Tensor:
+    return torch.relu(x)
 
 
 @register_activation(ActivationInfo(
@@ -65,8 +59,11 @@ class IdentityActivation(Activation):
 class ReLU(Activation):
     """Rectified linear unit, ``max(0, x)`` (Nair & Hinton, 2010)."""
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(x)
+    formula = staticmethod(relu)
+
+
+def relu6(x: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(x, 0.0, 6.0)
 
 
 @register_activation(ActivationInfo(
@@ -78,8 +75,11 @@ class ReLU(Activation):
 class ReLU6(Activation):
     """ReLU capped at 6, ``min(max(0, x), 6)`` (Krizhevsky, 2010)."""
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(x, 0.0, 6.0)
+    formula = staticmethod(relu6)
+
+
+def leaky_relu(x: torch.Tensor, negative_slope: torch.Tensor) -> torch.Tensor:
+    return torch.where(x >= 0, x, negative_slope * x)
 
 
 @register_activation(ActivationInfo(
@@ -100,8 +100,7 @@ class LeakyReLU(Activation):
         super().__init__(**kw)
         self.add_param("negative_slope", negative_slope, trainable=False)
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.where(x >= 0, x, self.param("negative_slope", x) * x)
+    formula = staticmethod(leaky_relu)
 
 
 @register_activation(ActivationInfo(
@@ -113,7 +112,7 @@ class LeakyReLU(Activation):
     notes="Scalar slope by default (torch's default); shape='channel' gives one slope per channel as in "
     "He et al.",
 ))
-class PReLU(Float32Compute):
+class PReLU(Activation):
     """Parametric ReLU (He et al., 2015): ``x`` for ``x >= 0``, ``alpha * x`` otherwise, alpha trainable.
 
     Half-precision inputs are computed in float32 so that alpha's gradient (a sum over the whole
@@ -129,8 +128,12 @@ class PReLU(Float32Compute):
         super().__init__(**kw)
         self.add_param("alpha", alpha, trainable=trainable)
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.where(x >= 0, x, self.param("alpha", x) * x)
+    formula = staticmethod(leaky_relu)
+    compute_fp32 = True
+
+
+def hardtanh(x: torch.Tensor, min_val: torch.Tensor, max_val: torch.Tensor) -> torch.Tensor:
+    return torch.minimum(torch.maximum(x, min_val), max_val)
 
 
 @register_activation(ActivationInfo(
@@ -155,8 +158,11 @@ class Hardtanh(Activation):
         self.add_param("min_val", min_val, trainable=False)
         self.add_param("max_val", max_val, trainable=False)
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.minimum(torch.maximum(x, self.param("min_val", x)), self.param("max_val", x))
+    formula = staticmethod(hardtanh)
+
+
+def hardsigmoid(x: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(x + 3.0, 0.0, 6.0) / 6.0
 
 
 @register_activation(ActivationInfo(
@@ -168,8 +174,11 @@ class Hardtanh(Activation):
 class Hardsigmoid(Activation):
     """Hard sigmoid (Howard et al., 2019), ``relu6(x + 3) / 6``."""
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(x + 3.0, 0.0, 6.0) / 6.0
+    formula = staticmethod(hardsigmoid)
+
+
+def hardswish(x: torch.Tensor) -> torch.Tensor:
+    return x * torch.clamp(x + 3.0, 0.0, 6.0) / 6.0
 
 
 @register_activation(ActivationInfo(
@@ -180,11 +189,15 @@ class Hardsigmoid(Activation):
 class Hardswish(Activation):
     """Hard swish (Howard et al., 2019), ``x * relu6(x + 3) / 6``; minimum -0.375 at x = -1.5."""
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.clamp(x + 3.0, 0.0, 6.0) / 6.0
+    formula = staticmethod(hardswish)
 
 
 # ---------------------------------------------------------------------------------- exponential units
+def elu(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    # expm1 of the clamped input: the unused branch must not overflow (inf * 0 = NaN in backward)
+    return torch.where(x > 0, x, alpha * torch.expm1(torch.clamp(x, max=0.0)))
+
+
 @register_activation(ActivationInfo(
     name="elu", formula="x if x > 0 else alpha * (exp(x) - 1)", latex=r"x > 0 ? x : \alpha (e^x - 1)",
     paper=Paper("Fast and Accurate Deep Network Learning by Exponential Linear Units (ELUs)", "1511.07289", 2015),
@@ -192,7 +205,7 @@ class Hardswish(Activation):
     bounded_below=True, output_range=(-1.0, INF), f0=0.0, df0=1.0,
     notes="C1 only for alpha = 1 (the default); other alphas make it C0.",
 ))
-class ELU(Float32Compute):
+class ELU(Activation):
     """Exponential linear unit (Clevert et al., 2015): ``x`` for ``x > 0``, ``alpha (e^x - 1)`` otherwise.
 
     Args:
@@ -204,9 +217,12 @@ class ELU(Float32Compute):
         super().__init__(**kw)
         self.add_param("alpha", alpha, trainable=False)
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        # expm1 of the clamped input: the unused branch must not overflow (inf * 0 = NaN in backward)
-        return torch.where(x > 0, x, self.param("alpha", x) * torch.expm1(torch.clamp(x, max=0.0)))
+    formula = staticmethod(elu)
+    compute_fp32 = True
+
+
+def celu(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    return torch.where(x > 0, x, alpha * torch.expm1(torch.clamp(x, max=0.0) / alpha))
 
 
 @register_activation(ActivationInfo(
@@ -216,7 +232,7 @@ class ELU(Float32Compute):
     params=(ParamSpec("alpha", 1.0, trainable=False),), monotonic=True, smoothness="C1",
     bounded_below=True, output_range=(-1.0, INF), f0=0.0, df0=1.0,
 ))
-class CELU(Float32Compute):
+class CELU(Activation):
     """Continuously differentiable ELU (Barron, 2017): ``x`` for ``x > 0``, ``alpha (e^{x/alpha} - 1)`` otherwise.
 
     Args:
@@ -230,9 +246,12 @@ class CELU(Float32Compute):
         super().__init__(**kw)
         self.add_param("alpha", alpha, trainable=False)
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        a = self.param("alpha", x)
-        return torch.where(x > 0, x, a * torch.expm1(torch.clamp(x, max=0.0) / a))
+    formula = staticmethod(celu)
+    compute_fp32 = True
+
+
+def selu(x: torch.Tensor) -> torch.Tensor:
+    return SELU_SCALE * torch.where(x > 0, x, SELU_ALPHA * torch.expm1(torch.clamp(x, max=0.0)))
 
 
 @register_activation(ActivationInfo(
@@ -242,8 +261,8 @@ class CELU(Float32Compute):
     monotonic=True, smoothness="C0", bounded_below=True, output_range=(-SELU_SCALE * SELU_ALPHA, INF),
     f0=0.0, df0=None, notes=f"alpha = {SELU_ALPHA:.10f}, scale = {SELU_SCALE:.10f} (fixed constants).",
 ))
-class SELU(Float32Compute):
+class SELU(Activation):
     """Scaled ELU (Klambauer et al., 2017) with the self-normalising constants alpha ~ 1.6733, scale ~ 1.0507."""
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return SELU_SCALE * torch.where(x > 0, x, SELU_ALPHA * torch.expm1(torch.clamp(x, max=0.0)))
+    formula = staticmethod(selu)
+    compute_fp32 = True

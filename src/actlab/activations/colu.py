@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ._base import Activation, fp32_if_half
+from ._base import Activation
 from ._info import ActivationInfo, Paper
 from ._registry import register_activation
 
@@ -16,6 +16,14 @@ __all__ = ["CoLU"]
 _COLU_MIN = -0.37715856839612916
 # beyond this x the term x e^{-x-e^x} is 0 in float64 (e^{-e^30} underflows), so CoLU(x) = x
 _POS_CLAMP = 30.0
+
+
+def colu(x: torch.Tensor) -> torch.Tensor:
+    t = torch.clamp(x, min=0.0, max=_POS_CLAMP)
+    pos = x / (1 - t * torch.exp(-t - torch.exp(t)))
+    n = torch.clamp(x, max=0.0)
+    s = torch.exp(n + torch.exp(n))
+    return torch.where(x > 0, pos, n * s / (s - n))
 
 
 @register_activation(
@@ -53,11 +61,5 @@ class CoLU(Activation):
     Float16/bfloat16 inputs are computed in float32 and cast back. No parameters.
     """
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        t = torch.clamp(z, min=0.0, max=_POS_CLAMP)
-        pos = z / (1 - t * torch.exp(-t - torch.exp(t)))
-        n = torch.clamp(z, max=0.0)
-        s = torch.exp(n + torch.exp(n))
-        neg = n * s / (s - n)
-        return torch.where(z > 0, pos, neg).to(x.dtype)
+    formula = staticmethod(colu)
+    compute_fp32 = True

@@ -8,20 +8,24 @@ offsets) we implement the intended function and expose the code's choice as para
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
 import torch
 
-from ._base import Activation, Positive
+from ._base import Activation, FormulaCall, Positive
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
-from .classic import Float32Compute
 
 __all__ = ["Elliott", "LiSHT", "ABReLU", "SRS", "PDELU", "PAU", "PAU_LEAKY_RELU_INIT"]
 
 INF = math.inf
 DUBEY = Paper("Activation functions in deep learning: a comprehensive survey and benchmark", "2109.14545", 2022)
+
+
+def elliott(x: torch.Tensor) -> torch.Tensor:
+    return 0.5 * x / (1.0 + x.abs()) + 0.5
 
 
 @register_activation(ActivationInfo(
@@ -33,8 +37,11 @@ DUBEY = Paper("Activation functions in deep learning: a comprehensive survey and
 class Elliott(Activation):
     """Elliott activation as in the Dubey et al. code: ``0.5 x / (1 + |x|) + 0.5`` (range (0, 1))."""
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return 0.5 * x / (1.0 + x.abs()) + 0.5
+    formula = staticmethod(elliott)
+
+
+def lisht(x: torch.Tensor) -> torch.Tensor:
+    return x * torch.tanh(x)
 
 
 @register_activation(ActivationInfo(
@@ -43,11 +50,19 @@ class Elliott(Activation):
                 "Networks", "1901.05894", 2019),
     bounded_below=True, output_range=(0.0, INF), f0=0.0, df0=0.0, category="dubey",
 ))
-class LiSHT(Float32Compute):
+class LiSHT(Activation):
     """Linearly scaled hyperbolic tangent (Roy et al., 2019), ``x tanh(x)`` (even, >= 0)."""
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.tanh(x)
+    formula = staticmethod(lisht)
+    compute_fp32 = True
+    # eager is one native kernel plus a product; the fused kernel measured no faster on CPU
+    # (benchmarks/RESULTS.md), so impl="auto" keeps eager there
+    fused_on_cpu = False
+
+
+def abrelu(x: torch.Tensor) -> torch.Tensor:
+    """Not elementwise: the mean is over the whole tensor (so it never runs fused)."""
+    return torch.relu(x - x.mean())
 
 
 @register_activation(ActivationInfo(
@@ -59,7 +74,7 @@ class LiSHT(Float32Compute):
     notes="The mean is over every element of the input (all dims, batch included), as in the Dubey et al. "
     "code: the output of one sample depends on the rest of the batch and differs between train and test.",
 ))
-class ABReLU(Float32Compute):
+class ABReLU(Activation):
     """Average-biased ReLU (Dubey & Chakraborty, 2018): ``relu(x - mean(x))``.
 
     The mean is taken over the entire input tensor (batch and all other dims), as in the Dubey et
@@ -67,8 +82,18 @@ class ABReLU(Float32Compute):
     (its weight in the mean is 1/N < 1).
     """
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(x - x.mean())
+    formula = staticmethod(abrelu)
+    compute_fp32 = True
+
+
+def srs(x: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, eps: float) -> torch.Tensor:
+    # x >= 0 directly; x < 0 multiplied through by e^{x/beta} (no inf/inf), see the class doc
+    xp = torch.clamp(x, min=0.0)
+    xn = torch.clamp(x, max=0.0)
+    pos = xp / (xp / alpha + torch.exp(-xp / beta) + eps)
+    en = torch.exp(xn / beta)
+    u = xn * en
+    return torch.where(x >= 0, pos, u / (u / alpha + 1.0 + eps * en))
 
 
 @register_activation(ActivationInfo(
@@ -81,7 +106,7 @@ class ABReLU(Float32Compute):
     notes="Exact paper form with alpha=5, beta=3. The code's alpha=beta=10 with +1e-2 offsets is "
     "SRS(alpha=10.01, beta=10.01, eps=0.01). alpha/beta is kept above min_ratio=0.5 > 1/e (no pole).",
 ))
-class SRS(Float32Compute):
+class SRS(Activation):
     r"""Soft-root-sign (Zhou et al., 2020): ``SRS(x) = x / (x/alpha + exp(-x/beta) + eps)``.
 
     **Pole constraint.** The denominator's minimum over x is ``(beta/alpha)(1 + ln(alpha/beta))``
@@ -131,16 +156,12 @@ class SRS(Float32Compute):
     def param_values(self) -> dict[str, torch.Tensor]:
         return {"alpha": self.value("alpha"), "beta": self.value("beta")}
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
+    formula = staticmethod(srs)
+    compute_fp32 = True
+
+    def formula_call(self, x: torch.Tensor) -> FormulaCall:
         b = self.param("beta", x)
-        a = self.param("ratio", x) * b
-        xp = torch.clamp(x, min=0.0)
-        xn = torch.clamp(x, max=0.0)
-        pos = xp / (xp / a + torch.exp(-xp / b) + self.eps)
-        en = torch.exp(xn / b)
-        u = xn * en
-        neg = u / (u / a + 1.0 + self.eps * en)
-        return torch.where(x >= 0, pos, neg)
+        return FormulaCall(srs, [self.param("ratio", x) * b, b], (self.eps,))
 
     def extra_repr(self) -> str:
         a, b = self.value("alpha").detach(), self.value("beta").detach()
@@ -156,6 +177,12 @@ def exact_exponent(t: float) -> float:
     return float(1 / (1 - Fraction(repr(float(t)))))
 
 
+def pdelu(x: torch.Tensor, alpha: torch.Tensor, t: float, exponent: float) -> torch.Tensor:
+    """``exponent`` is ``1 / (1 - t)``, computed exactly by the module (:func:`exact_exponent`)."""
+    base = torch.clamp(1.0 + (1.0 - t) * torch.clamp(x, max=0.0), min=0.0)
+    return torch.where(x > 0, x, alpha * (torch.pow(base, exponent) - 1.0))
+
+
 @register_activation(ActivationInfo(
     name="pdelu", formula="x if x > 0 else alpha * (max(0, 1 + (1 - t) x)^(1 / (1 - t)) - 1)",
     latex=r"x > 0 ? x : \alpha\left([1 + (1 - t)x]_+^{1/(1-t)} - 1\right)",
@@ -165,7 +192,7 @@ def exact_exponent(t: float) -> float:
     notes="The intended function (the Dubey et al. code computes ReLU by an in-place aliasing slip). "
     "t = 0.9 (exponent exactly 10); the base is clamped at 0 so x < -1/(1-t) gives -alpha, not a growing power.",
 ))
-class PDELU(Float32Compute):
+class PDELU(Activation):
     r"""Parametric deformable ELU (Cheng et al., 2020), the intended function:
 
     ``PDELU(x) = x`` for ``x > 0`` and ``alpha ([1 + (1 - t) x]_+^{1/(1-t)} - 1)`` for ``x <= 0``.
@@ -193,10 +220,9 @@ class PDELU(Float32Compute):
         self.exponent = exact_exponent(t)
         self.add_param("alpha", alpha, trainable=trainable)
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        base = torch.clamp(1.0 + (1.0 - self.t) * torch.clamp(x, max=0.0), min=0.0)
-        neg = self.param("alpha", x) * (torch.pow(base, self.exponent) - 1.0)
-        return torch.where(x > 0, x, neg)
+    formula = staticmethod(pdelu)
+    consts = ("t", "exponent")
+    compute_fp32 = True
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, t={self.t:g}"
@@ -211,6 +237,30 @@ PAU_LEAKY_RELU_INIT: tuple[tuple[float, ...], tuple[float, ...]] = (
 )
 
 
+@functools.lru_cache(maxsize=None)
+def pau_formula(m: int, n: int, form: str = "abs_sum"):
+    """PAU's formula for degrees (m, n): ``fn(x, a_0, ..., a_m, b_1, ..., b_n)`` (one function per
+    configuration, so each gets its own fused kernel)."""
+
+    def fn(x: torch.Tensor, *coef: torch.Tensor) -> torch.Tensor:
+        a, b = coef[: m + 1], coef[m + 1:]
+        p = a[m]
+        for ak in reversed(a[:m]):  # Horner
+            p = p * x + ak
+        if form == "abs_sum":
+            q = b[n - 1]
+            for bk in reversed(b[: n - 1]):
+                q = q * x + bk
+            q = (q * x).abs()
+        else:
+            ax = x.abs()
+            q = sum(bk.abs() * ax ** (k + 1) for k, bk in enumerate(b))
+        return p / (1.0 + q)
+
+    fn.__name__ = fn.__qualname__ = f"pau_{m}_{n}_{form}"
+    return fn
+
+
 @register_activation(ActivationInfo(
     name="pau", formula="P(x) / (1 + |Q(x)|), P of degree 5, Q = b1 x + ... + b4 x^4",
     latex=r"\frac{\sum_{j=0}^{5} a_j x^j}{1 + \left|\sum_{k=1}^{4} b_k x^k\right|}",
@@ -223,7 +273,7 @@ PAU_LEAKY_RELU_INIT: tuple[tuple[float, ...], tuple[float, ...]] = (
     "(the PAU authors' fitted table was not re-checked). Safe denominator 1 + |Q(x)| (the paper's 'safe "
     "PAU'); denominator='sum_abs' gives 1 + sum |b_k| |x|^k.",
 ))
-class PAU(Float32Compute):
+class PAU(Activation):
     r"""Padé activation unit (Molina et al., 2020) with a safe denominator:
 
     ``PAU(x) = (a_0 + a_1 x + ... + a_m x^m) / (1 + |b_1 x + ... + b_n x^n|)``, degrees (m, n) = (5, 4).
@@ -247,6 +297,8 @@ class PAU(Float32Compute):
         trainable: make the coefficients ``nn.Parameter`` s.
         **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
     """
+
+    compute_fp32 = True
 
     def __init__(self, *, degrees: tuple[int, int] = (5, 4), numerator: tuple[float, ...] | None = None,
                  denominator: tuple[float, ...] | None = None, denominator_form: str = "abs_sum",
@@ -292,21 +344,10 @@ class PAU(Float32Compute):
         view[dim] = c.shape[0]
         return [ck.reshape(view) for ck in c.unbind(1)]
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        a = self._coef("numerator", x)
-        b = self._coef("denominator", x)
-        p = a[-1]
-        for ak in reversed(a[:-1]):  # Horner
-            p = p * x + ak
-        if self.denominator_form == "abs_sum":
-            q = b[-1]
-            for bk in reversed(b[:-1]):
-                q = q * x + bk
-            q = (q * x).abs()
-        else:
-            ax = x.abs()
-            q = sum(bk.abs() * ax ** (k + 1) for k, bk in enumerate(b))
-        return p / (1.0 + q)
+    def formula_call(self, x: torch.Tensor) -> FormulaCall:
+        m, n = self.degrees
+        return FormulaCall(pau_formula(m, n, self.denominator_form),
+                           self._coef("numerator", x) + self._coef("denominator", x), ())
 
     def extra_repr(self) -> str:
         s = f"degrees={self.degrees}"

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ._base import Activation, Positive, fp32_if_half
+from ._base import Activation, Positive
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
@@ -14,6 +14,11 @@ __all__ = ["FPLUS", "PFPLUS"]
 
 _PAPER = Paper("First Power Linear Unit with Sign", "2111.14349", 2021)
 
+
+
+def fplus(x: torch.Tensor) -> torch.Tensor:
+    # one expression: the denominator is 1 on x >= 0, so no branch divides by zero
+    return x / (1 - torch.clamp(x, max=0))
 
 
 @register_activation(
@@ -39,9 +44,11 @@ class FPLUS(Activation):
     from the paper's design conditions (UNCONFIRMED against its equation). No parameters.
     """
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        # one expression: the denominator is 1 on x >= 0, so no branch divides by zero
-        return x / (1 - torch.clamp(x, max=0))
+    formula = staticmethod(fplus)
+
+
+def pfplus(x: torch.Tensor, lam: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
+    return lam * x / (1 - mu * torch.clamp(x, max=0))
 
 
 @register_activation(
@@ -78,12 +85,10 @@ class PFPLUS(Activation):
         **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
     """
 
-    def __init__(self, lam: float = 1.0, mu: float = 1.0, trainable: bool = True, **kw) -> None:
+    def __init__(self, *, lam: float = 1.0, mu: float = 1.0, trainable: bool = True, **kw) -> None:
         super().__init__(**kw)
         self.add_param("lam", lam, trainable=trainable)
         self.add_param("mu", mu, constraint=Positive(), trainable=trainable)
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        lam, mu = self.param("lam", z), self.param("mu", z)
-        return (lam * z / (1 - mu * torch.clamp(z, max=0))).to(x.dtype)
+    formula = staticmethod(pfplus)
+    compute_fp32 = True

@@ -3,7 +3,7 @@ the sigmoid.
 
 Every constructor argument is keyword-only (see :mod:`actlab.activations.classic`). Functions whose
 float16/bfloat16 evaluation would overflow or lose its gradient compute in float32 internally
-(:class:`~actlab.activations.classic.Float32Compute`).
+(``compute_fp32 = True``). Each formula is the module-level function beside its class.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import torch.nn.functional as F
 from ._base import Activation
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
-from .classic import Float32Compute
 
 __all__ = ["GELU", "GELUTanh", "SiLU", "Swish", "Mish", "Softplus", "Softsign", "Tanh", "Sigmoid"]
 
@@ -33,15 +32,23 @@ _SILU = Paper("Searching for Activation Functions", "1710.05941", 2017)
 
 
 # ---------------------------------------------------------------------------------- smooth gates
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    return F.gelu(x)
+
+
 @register_activation(ActivationInfo(
     name="gelu", formula="x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))", latex=r"x \Phi(x)",
     paper=_GELU, aliases=("gelu_erf",), bounded_below=True, output_range=(GELU_MIN, INF), f0=0.0, df0=0.5,
 ))
-class GELU(Float32Compute):
+class GELU(Activation):
     """Gaussian error linear unit (Hendrycks & Gimpel, 2016), exact form ``x Phi(x)`` with erf."""
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return F.gelu(x)
+    formula = staticmethod(gelu)
+    compute_fp32 = True
+
+
+def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
+    return F.gelu(x, approximate="tanh")
 
 
 @register_activation(ActivationInfo(
@@ -49,23 +56,31 @@ class GELU(Float32Compute):
     latex=r"\tfrac12 x \left(1 + \tanh\left(\sqrt{2/\pi}(x + 0.044715 x^3)\right)\right)",
     paper=_GELU, bounded_below=True, output_range=(GELU_TANH_MIN, INF), f0=0.0, df0=0.5,
 ))
-class GELUTanh(Float32Compute):
+class GELUTanh(Activation):
     """The tanh approximation of GELU (Hendrycks & Gimpel, 2016); computed in float32 for half inputs
     because ``x^3`` overflows float16 for ``|x| > 40``."""
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return F.gelu(x, approximate="tanh")
+    formula = staticmethod(gelu_tanh)
+    compute_fp32 = True
+
+
+def silu(x: torch.Tensor) -> torch.Tensor:
+    return F.silu(x)
 
 
 @register_activation(ActivationInfo(
     name="silu", formula="x * sigmoid(x)", latex=r"x \sigma(x)", paper=_SILU, aliases=("swish1",),
     bounded_below=True, output_range=(SILU_MIN, INF), f0=0.0, df0=0.5,
 ))
-class SiLU(Float32Compute):
+class SiLU(Activation):
     """Sigmoid linear unit ``x sigmoid(x)`` (Elfwing et al. 2017; "Swish-1" in Ramachandran et al. 2017)."""
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return F.silu(x)
+    formula = staticmethod(silu)
+    compute_fp32 = True
+
+
+def swish(x: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    return x * torch.sigmoid(beta * x)
 
 
 @register_activation(ActivationInfo(
@@ -75,7 +90,7 @@ class SiLU(Float32Compute):
     notes="beta initialised to 1 (= SiLU at init). The Dubey et al. benchmark code initialises beta = 0.25; "
     "pass beta=0.25 to reproduce it. beta is unconstrained (beta = 0 gives x/2).",
 ))
-class Swish(Float32Compute):
+class Swish(Activation):
     r"""Swish with a trainable beta (Ramachandran et al., 2017): ``x * sigmoid(beta x)``.
 
     Our default ``beta = 1`` makes it equal SiLU at initialisation. The Dubey et al. benchmark code
@@ -92,8 +107,12 @@ class Swish(Float32Compute):
         super().__init__(**kw)
         self.add_param("beta", beta, trainable=trainable)
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.sigmoid(self.param("beta", x) * x)
+    formula = staticmethod(swish)
+    compute_fp32 = True
+
+
+def mish(x: torch.Tensor) -> torch.Tensor:
+    return F.mish(x)
 
 
 @register_activation(ActivationInfo(
@@ -101,11 +120,15 @@ class Swish(Float32Compute):
     paper=Paper("Mish: A Self Regularized Non-Monotonic Activation Function", "1908.08681", 2019),
     bounded_below=True, output_range=(MISH_MIN, INF), f0=0.0, df0=0.6,
 ))
-class Mish(Float32Compute):
+class Mish(Activation):
     """Mish (Misra, 2019), ``x tanh(softplus(x))``; f'(0) = tanh(ln 2) = 0.6."""
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return F.mish(x)
+    formula = staticmethod(mish)
+    compute_fp32 = True
+
+
+def softplus(x: torch.Tensor, beta: torch.Tensor, threshold: float) -> torch.Tensor:
+    return F.softplus(beta * x, threshold=threshold) / beta
 
 
 @register_activation(ActivationInfo(
@@ -115,7 +138,7 @@ class Mish(Float32Compute):
     output_range=(0.0, INF), f0=math.log(2.0), df0=0.5,
     notes="For beta*x > threshold (20) it returns x, as torch does (the switch changes the value by < 3e-9/beta).",
 ))
-class Softplus(Float32Compute):
+class Softplus(Activation):
     """Softplus (Dugas et al., 2000), ``log(1 + exp(beta x)) / beta``, linear above ``beta x > threshold``.
 
     Args:
@@ -131,12 +154,19 @@ class Softplus(Float32Compute):
         self.add_param("beta", beta, trainable=False)
         self.threshold = float(threshold)
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        b = self.param("beta", x)
-        return F.softplus(b * x, threshold=self.threshold) / b
+    formula = staticmethod(softplus)
+    consts = ("threshold",)
+    compute_fp32 = True
+    # eager is native softplus plus a scale; the fused kernel measured no faster on CPU
+    # (benchmarks/RESULTS.md), so impl="auto" keeps eager there
+    fused_on_cpu = False
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, threshold={self.threshold:g}"
+
+
+def softsign(x: torch.Tensor) -> torch.Tensor:
+    return x / (1.0 + x.abs())
 
 
 @register_activation(ActivationInfo(
@@ -147,19 +177,26 @@ class Softplus(Float32Compute):
 class Softsign(Activation):
     """Softsign ``x / (1 + |x|)`` (C1: its second derivative jumps at 0)."""
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return x / (1.0 + x.abs())
+    formula = staticmethod(softsign)
+
+
+def tanh(x: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(x)
 
 
 @register_activation(ActivationInfo(
     name="tanh", formula="tanh(x)", latex=r"\tanh(x)", monotonic=True, bounded_below=True,
     bounded_above=True, output_range=(-1.0, 1.0), f0=0.0, df0=1.0,
 ))
-class Tanh(Float32Compute):
+class Tanh(Activation):
     """Hyperbolic tangent."""
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(x)
+    formula = staticmethod(tanh)
+    compute_fp32 = True
+
+
+def sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(x)
 
 
 @register_activation(ActivationInfo(
@@ -167,8 +204,8 @@ class Tanh(Float32Compute):
     aliases=("logistic",), monotonic=True, bounded_below=True, bounded_above=True, output_range=(0.0, 1.0),
     f0=0.5, df0=0.25,
 ))
-class Sigmoid(Float32Compute):
+class Sigmoid(Activation):
     """Logistic sigmoid ``1 / (1 + e^{-x})``."""
 
-    def formula(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(x)
+    formula = staticmethod(sigmoid)
+    compute_fp32 = True

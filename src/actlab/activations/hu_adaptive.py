@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from ._base import Activation, fp32_if_half
+from ._base import Activation
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
@@ -24,16 +24,18 @@ _ABCD0 = {"a": 1.0, "b": 1.0, "c": 0.0, "d": 0.0}
 
 
 
+T = torch.Tensor
+
+
 class _ABCD(Activation):
+    compute_fp32 = True
+
     def __init__(
-        self, a: float = 1.0, b: float = 1.0, c: float = 0.0, d: float = 0.0, trainable: bool = True, **kw
+        self, *, a: float = 1.0, b: float = 1.0, c: float = 0.0, d: float = 0.0, trainable: bool = True, **kw
     ) -> None:
         super().__init__(**kw)
         for name, init in (("a", a), ("b", b), ("c", c), ("d", d)):
             self.add_param(name, init, trainable=trainable)
-
-    def _abcd(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return tuple(self.param(n, x) for n in "abcd")
 
 
 _ABCD_ARGS = """
@@ -42,6 +44,10 @@ _ABCD_ARGS = """
         trainable: make them ``nn.Parameter`` s (else fixed buffers).
         **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
 """
+
+
+def adaptive_sigmoid(x: T, a: T, b: T, c: T, d: T) -> T:
+    return b * torch.sigmoid(a * x + c) + d
 
 
 @register_activation(
@@ -67,10 +73,11 @@ class AdaptiveSigmoid(_ABCD):
     Equals the sigmoid at the initial values a = b = 1, c = d = 0.
 """ + _ABCD_ARGS
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        a, b, c, d = self._abcd(z)
-        return (b * torch.sigmoid(a * z + c) + d).to(x.dtype)
+    formula = staticmethod(adaptive_sigmoid)
+
+
+def adaptive_tanh(x: T, a: T, b: T, c: T, d: T) -> T:
+    return b * torch.tanh(a * x + c) + d
 
 
 @register_activation(
@@ -94,10 +101,11 @@ class AdaptiveTanh(_ABCD):
     Equals tanh at the initial values a = b = 1, c = d = 0.
 """ + _ABCD_ARGS
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        a, b, c, d = self._abcd(z)
-        return (b * torch.tanh(a * z + c) + d).to(x.dtype)
+    formula = staticmethod(adaptive_tanh)
+
+
+def adaptive_relu(x: T, alpha: T) -> T:
+    return torch.relu(x) + alpha * torch.clamp(x, max=0)
 
 
 @register_activation(
@@ -133,13 +141,18 @@ class AdaptiveReLU(Activation):
         **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
     """
 
-    def __init__(self, alpha: float = 0.0, trainable: bool = True, **kw) -> None:
+    def __init__(self, *, alpha: float = 0.0, trainable: bool = True, **kw) -> None:
         super().__init__(**kw)
         self.add_param("alpha", alpha, trainable=trainable)
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        return (torch.relu(z) + self.param("alpha", z) * torch.clamp(z, max=0)).to(x.dtype)
+    formula = staticmethod(adaptive_relu)
+    compute_fp32 = True
+
+
+def adaptive_relu_max(x: T, a: T, b: T, c: T, d: T) -> T:
+    # torch.maximum splits the gradient evenly where the two lines tie (everywhere at the
+    # default init a = b = 1, c = d = 0); the fused backward is derived from this, so it agrees
+    return torch.maximum(a * x + c, b * x + d)
 
 
 @register_activation(
@@ -165,7 +178,4 @@ class AdaptiveReLUMax(_ABCD):
     ReLU at init. The variant enabled in the authors' models is :class:`AdaptiveReLU`.
 """ + _ABCD_ARGS
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        a, b, c, d = self._abcd(z)
-        return torch.maximum(a * z + c, b * z + d).to(x.dtype)
+    formula = staticmethod(adaptive_relu_max)

@@ -15,12 +15,13 @@ arXiv 2105.09513); the authors' scripts and deepxde.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import functools
+from typing import Any, Callable, Mapping
 
 import torch
 from torch import nn
 
-from ._base import Activation, fp32_if_half
+from ._base import Activation, FormulaCall, fp32_if_half
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import canonical_activation_name, create_activation, register_activation
 
@@ -67,11 +68,51 @@ def _check_n(n: float, cls: str) -> float:
     return float(n)
 
 
+T = torch.Tensor
+
+
+@functools.lru_cache(maxsize=None)
+def laaf_formula(base: Callable[..., T], k: int) -> Callable[..., T]:
+    """LAAF's formula over a base formula with ``k`` parameters:
+    ``fn(x, a, *base_params, n, *base_consts) = base(n a x, *base_params, *base_consts)``."""
+
+    def fn(x: T, a: T, *rest: Any) -> T:
+        return base(rest[k] * a * x, *rest[:k], *rest[k + 1:])
+
+    fn.__name__ = fn.__qualname__ = f"laaf_{getattr(base, '__name__', 'base')}"
+    return fn
+
+
+@functools.lru_cache(maxsize=None)
+def rowdy_formula(base: Callable[..., T], k: int, num_sines: int) -> Callable[..., T]:
+    """Rowdy's formula over a base formula with ``k`` parameters:
+    ``fn(x, a, c_1, f_1, ..., c_K, f_K, *base_params, n, *base_consts)``
+    ``= base(n a x, ...) + sum_j n c_j sin(j n f_j x)``."""
+    s = 2 * num_sines
+
+    def fn(x: T, a: T, *rest: Any) -> T:
+        n = rest[s + k]
+        out = base(n * a * x, *rest[s:s + k], *rest[s + k + 1:])
+        for j in range(num_sines):
+            out = out + n * rest[2 * j] * torch.sin((j + 1) * n * rest[2 * j + 1] * x)
+        return out
+
+    fn.__name__ = fn.__qualname__ = f"rowdy_{getattr(base, '__name__', 'base')}_{num_sines}"
+    return fn
+
+
 class _Scaled(Activation):
-    """Shared part of LAAF and Rowdy: the base activation module and the slope ``a``."""
+    """Shared part of LAAF and Rowdy: the base activation module and the slope ``a``.
+
+    Their formula composes the base's own formula (any registered base with a formula, with or
+    without parameters), so the fused path covers every such base; a base module without a
+    formula is called as a module in the eager path.
+    """
+
+    compute_fp32 = True  # half inputs in float32: the gradient of ``a`` sums over the whole tensor
 
     def __init__(
-        self, base: str, n: float, a: float | None, trainable: bool,
+        self, *, base: str, n: float, a: float | None, trainable: bool,
         base_params: Mapping[str, Any] | None, mode: str | None, **kw: Any,
     ) -> None:
         cls = type(self).__name__
@@ -81,8 +122,17 @@ class _Scaled(Activation):
         self.base = create_activation(base, **dict(base_params or {}))
         self.add_param("a", 1.0 / self.n if a is None else a, trainable=trainable)
 
-    def _scaled_base(self, x: torch.Tensor) -> torch.Tensor:
-        return self.base(self.n * self.param("a", x) * x)
+    def _base_call(self, x: torch.Tensor) -> FormulaCall | None:
+        return self.base.formula_call(x) if isinstance(self.base, Activation) else None
+
+    def _module_forward(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
+        if self._base_call(x) is None:  # a base without a formula: call it as a module
+            z = fp32_if_half(x)
+            return self._module_forward(z).to(x.dtype)
+        return super().forward_eager(x)
 
     def extra_repr(self) -> str:
         return f"base={self.base_name!r}, n={self.n:g}, {super().extra_repr()}"
@@ -129,16 +179,24 @@ class LAAF(_Scaled):
         **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
     """
 
+    # a scale plus one native kernel for most bases: fused measured 0.9-1.2x of eager on CPU
+    # (benchmarks/RESULTS.md), so impl="auto" keeps eager there
+    fused_on_cpu = False
+
     def __init__(
-        self, base: str = "tanh", n: float = _N0, a: float | None = None, mode: str | None = None,
+        self, *, base: str = "tanh", n: float = _N0, a: float | None = None, mode: str | None = None,
         trainable: bool = True, base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:
-        super().__init__(base, n, a, trainable, base_params, mode, **kw)
+        super().__init__(base=base, n=n, a=a, trainable=trainable, base_params=base_params, mode=mode, **kw)
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        # half inputs in float32: the gradient of ``a`` sums over the whole tensor
-        z = fp32_if_half(x)
-        return self._scaled_base(z).to(x.dtype)
+    def formula_call(self, x: torch.Tensor) -> FormulaCall | None:
+        b = self._base_call(x)
+        if b is None:
+            return None
+        return FormulaCall(laaf_formula(b.fn, len(b.params)), [self.param("a", x), *b.params], (self.n, *b.consts))
+
+    def _module_forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.base(self.n * self.param("a", z) * z)
 
 
 class LAAFGlobal:
@@ -158,7 +216,7 @@ class LAAFGlobal:
         self.a = nn.Parameter(torch.tensor(1.0 / self.n if a is None else float(a)))
 
     def __call__(self) -> LAAF:
-        module = LAAF(self.base, self.n, base_params=self.base_params)
+        module = LAAF(base=self.base, n=self.n, base_params=self.base_params)
         module.a = self.a  # replaces the module's own parameter by the shared one
         return module
 
@@ -236,11 +294,11 @@ class Rowdy(_Scaled):
     """
 
     def __init__(
-        self, base: str = "tanh", n: float = _N0, num_sines: int = _NUM_SINES, a: float | None = None,
+        self, *, base: str = "tanh", n: float = _N0, num_sines: int = _NUM_SINES, a: float | None = None,
         c: float = 0.0, f: float | None = None, mode: str | None = None, trainable: bool = True,
         base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:
-        super().__init__(base, n, a, trainable, base_params, mode, **kw)
+        super().__init__(base=base, n=n, a=a, trainable=trainable, base_params=base_params, mode=mode, **kw)
         if int(num_sines) != num_sines or num_sines < 0:
             raise ValueError(f"Rowdy: num_sines (K - 1) must be an integer >= 0, got {num_sines!r}")
         self.num_sines = int(num_sines)
@@ -248,13 +306,19 @@ class Rowdy(_Scaled):
             self.add_param(f"c{j}", c, trainable=trainable)
             self.add_param(f"f{j}", 1.0 / self.n if f is None else f, trainable=trainable)
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        # half inputs in float32: the phase j * n * f * x overflows float16 for |x| > ~7000
-        z = fp32_if_half(x)
-        out = self._scaled_base(z)
+    def formula_call(self, x: torch.Tensor) -> FormulaCall | None:
+        b = self._base_call(x)
+        if b is None:
+            return None
+        params = [self.param(p, x) for p in self._param_order]  # a, c1, f1, ..., cK, fK
+        fn = rowdy_formula(b.fn, len(b.params), self.num_sines)
+        return FormulaCall(fn, [*params, *b.params], (self.n, *b.consts))
+
+    def _module_forward(self, z: torch.Tensor) -> torch.Tensor:
+        out = self.base(self.n * self.param("a", z) * z)
         for j in range(1, self.num_sines + 1):
             out = out + self.n * self.param(f"c{j}", z) * torch.sin(j * self.n * self.param(f"f{j}", z) * z)
-        return out.to(x.dtype)
+        return out
 
 
 def slope_recovery(model: nn.Module, form: str = "paper") -> torch.Tensor:

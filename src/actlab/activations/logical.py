@@ -52,7 +52,7 @@ class LogicalActivation(Activation):
         **kw: other :class:`Activation` arguments (``impl``); there are no parameters.
     """
 
-    def __init__(self, k: int = 2, **kw) -> None:
+    def __init__(self, *, k: int = 2, **kw) -> None:
         super().__init__(**kw)
         if int(k) != k or k < 2:
             raise ValueError(f"{type(self).__name__}: k must be an integer >= 2, got {k!r}")
@@ -234,7 +234,7 @@ class XnorAIL(LogicalActivation):
 class _Normalised(LogicalActivation):
     """Holds the N(0, 1) normalising constants for this k (computed once, at construction)."""
 
-    def __init__(self, k: int = 2, **kw) -> None:
+    def __init__(self, *, k: int = 2, **kw) -> None:
         super().__init__(k=k, **kw)
         self.and_mean, self.and_std, self.xnor_std = nail_constants(self.k)
 

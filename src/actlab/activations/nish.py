@@ -14,6 +14,10 @@ __all__ = ["Nish"]
 _NISH_MIN = -0.7724125567983047
 
 
+def nish(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(x > 0, x, x * torch.sigmoid(x) + 0.5 * torch.sin(x))
+
+
 @register_activation(
     ActivationInfo(
         name="nish",
@@ -45,6 +49,4 @@ class Nish(Activation):
     oracle. Non-monotonic, bounded below by -0.772413 (at x = -1.490967). No parameters.
     """
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        neg = x * torch.sigmoid(x) + 0.5 * torch.sin(x)
-        return torch.where(x > 0, x, neg)
+    formula = staticmethod(nish)

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from ._base import Activation, fp32_if_half
+from ._base import Activation
 from ._info import ActivationInfo, Paper
 from ._registry import register_activation
 
@@ -41,6 +41,10 @@ def _sinc_series(u: torch.Tensor) -> torch.Tensor:
     return 1 - u2 / 6 * (1 - u2 / 20 * (1 - u2 / 42 * (1 - u2 / 72)))
 
 
+def gcu(x: torch.Tensor) -> torch.Tensor:
+    return x * torch.cos(x)
+
+
 @register_activation(
     ActivationInfo(
         name="gcu",
@@ -57,8 +61,11 @@ class GCU(Activation):
     Derivative ``cos z - z sin z``. No parameters.
     """
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.cos(x)
+    formula = staticmethod(gcu)
+
+
+def squ(x: torch.Tensor) -> torch.Tensor:
+    return x * x + x
 
 
 @register_activation(
@@ -80,8 +87,11 @@ class SQU(Activation):
     Minimum -1/4 at z = -1/2. No parameters.
     """
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return x * x + x
+    formula = staticmethod(squ)
+
+
+def ncu(x: torch.Tensor) -> torch.Tensor:
+    return x - x * x * x
 
 
 @register_activation(
@@ -101,8 +111,15 @@ class NCU(Activation):
     Derivative ``1 - 3 z^2``. No parameters.
     """
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return x - x * x * x
+    formula = staticmethod(ncu)
+
+
+def ssu(x: torch.Tensor) -> torch.Tensor:
+    u = x - PI
+    near = u.abs() < _TAYLOR_RADIUS
+    direct = PI * torch.sin(x) / torch.where(near, torch.ones_like(x), -u)
+    at_pi = PI * _sinc_series(torch.where(near, u, torch.zeros_like(u)))
+    return torch.where(near, at_pi, direct)
 
 
 @register_activation(
@@ -130,13 +147,20 @@ class SSU(Activation):
     so forward and backward are finite for every input. Half inputs are computed in float32.
     """
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        u = z - PI
-        near = u.abs() < _TAYLOR_RADIUS
-        direct = PI * torch.sin(z) / torch.where(near, torch.ones_like(z), -u)
-        at_pi = PI * _sinc_series(torch.where(near, u, torch.zeros_like(u)))
-        return torch.where(near, at_pi, direct).to(x.dtype)
+    formula = staticmethod(ssu)
+    compute_fp32 = True
+
+
+def dsu(x: torch.Tensor) -> torch.Tensor:
+    u, v = x - PI, x + PI  # distances to the two singularities
+    near_pos, near_neg = u.abs() < _TAYLOR_RADIUS, v.abs() < _TAYLOR_RADIUS
+    near = near_pos | near_neg
+    direct = PI**2 * torch.sin(x) / torch.where(near, torch.ones_like(x), (PI - x) * (PI + x))
+    u0 = torch.where(near_pos, u, torch.zeros_like(u))
+    v0 = torch.where(near_neg, v, torch.zeros_like(v))
+    at_pos = PI**2 * _sinc_series(u0) / (2 * PI + u0)
+    at_neg = -(PI**2) * _sinc_series(v0) / (2 * PI - v0)
+    return torch.where(near_pos, at_pos, torch.where(near_neg, at_neg, direct))
 
 
 @register_activation(
@@ -164,16 +188,5 @@ class DSU(Activation):
     computed in float32.
     """
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        z = fp32_if_half(x)
-        u, v = z - PI, z + PI  # distances to the two singularities
-        near_pos, near_neg = u.abs() < _TAYLOR_RADIUS, v.abs() < _TAYLOR_RADIUS
-        near = near_pos | near_neg
-        denom = torch.where(near, torch.ones_like(z), (PI - z) * (PI + z))
-        direct = PI**2 * torch.sin(z) / denom
-        u0 = torch.where(near_pos, u, torch.zeros_like(u))
-        v0 = torch.where(near_neg, v, torch.zeros_like(v))
-        at_pos = PI**2 * _sinc_series(u0) / (2 * PI + u0)
-        at_neg = -(PI**2) * _sinc_series(v0) / (2 * PI - v0)
-        out = torch.where(near_pos, at_pos, torch.where(near_neg, at_neg, direct))
-        return out.to(x.dtype)
+    formula = staticmethod(dsu)
+    compute_fp32 = True

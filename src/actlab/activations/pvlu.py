@@ -9,6 +9,10 @@ from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
 
+def pvlu(x: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    return torch.relu(x) + alpha * torch.sin(beta * x)
+
+
 @register_activation(
     ActivationInfo(
         name="pvlu",
@@ -44,10 +48,9 @@ class PVLU(Activation):
         **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
     """
 
-    def __init__(self, alpha: float = 0.1, beta: float = 1.0, trainable: bool = True, **kw) -> None:
+    def __init__(self, *, alpha: float = 0.1, beta: float = 1.0, trainable: bool = True, **kw) -> None:
         super().__init__(**kw)
         self.add_param("alpha", alpha, trainable=trainable)
         self.add_param("beta", beta, trainable=trainable)
 
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(x) + self.param("alpha", x) * torch.sin(self.param("beta", x) * x)
+    formula = staticmethod(pvlu)

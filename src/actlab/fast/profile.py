@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 
 from ..activations import activation_info, create_activation, list_activations
-from .dispatch import has_fast, is_compiling  # noqa: F401  (is_compiling re-exported for tools)
+from ..activations import has_fused
 
 __all__ = ["ElementwiseProfile", "ModelProfile", "profile_elementwise", "profile_model_step", "saved_bytes"]
 
@@ -133,7 +133,7 @@ def profile_elementwise(
             name, device, str(dtype).replace("torch.", ""), numel, relu_f, relu_b, relu_s,
             ef / relu_f, eb / relu_b, es / max(relu_s, 1),
         )
-        if has_fast(type(eager)):
+        if has_fused(eager):
             fused = create_activation(name, impl="fused").to(dev)
             ff, fb, fs = _timings(fused, x, dev, repeats, warmup)
             prof.fused_fwd, prof.fused_fwdbwd, prof.fused_saved = ff / relu_f, fb / relu_b, fs / max(relu_s, 1)
