@@ -104,12 +104,11 @@ def test_user_registered_class_with_parameter(scratch_names):
     @register_activation(ActivationInfo(name="zz_scaled", formula="a x", latex="a x",
                                         params=(ParamSpec("a", 2.0),), category="user"))
     class Scaled(Activation):
+        formula = staticmethod(lambda x, a: a * x)
+
         def __init__(self, *, a: float = 2.0, **kw) -> None:
             super().__init__(**kw)
             self.add_param("a", a)
-
-        def forward_eager(self, x):
-            return self.param("a", x) * x
 
     scratch_names.append("zz_scaled")
     assert Scaled.info.name == "zz_scaled"

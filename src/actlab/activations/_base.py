@@ -30,7 +30,7 @@ from typing import Callable, ClassVar, NamedTuple
 import torch
 from torch import nn
 
-from ._fused import HALF_DTYPES, fp32_if_half
+from ._fused import HALF_DTYPES, fp32_if_half, fused_op
 from ._info import ActivationInfo
 from ._policy import fused_forward
 
@@ -133,6 +133,15 @@ class Activation(nn.Module):
         self.impl = impl
         self._constraints: dict[str, Constraint] = {}
         self._param_order: list[str] = []
+        self._prepare_fused(type(self).formula)
+
+    def _prepare_fused(self, fn: Callable[..., torch.Tensor] | None) -> None:
+        """Makes the fused op of formula ``fn`` now, outside any ``torch.compile`` trace (ops are
+        made once per formula). Subclasses whose formula depends on their configuration call it
+        with that formula at the end of ``__init__``."""
+        info = type(self).info
+        if fn is not None and info is not None and info.elementwise:
+            fused_op(fn)
 
     # ------------------------------------------------------------------ parameters
     def add_param(

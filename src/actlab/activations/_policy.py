@@ -52,11 +52,11 @@ def has_fused(module: torch.nn.Module) -> bool:
     call = getattr(module, "formula_call", None)
     if info is None or not info.elementwise or call is None:
         return False
-    probe = torch.zeros(_probe_shape(module))
+    probe = torch.zeros(probe_shape(module))
     return call(probe) is not None
 
 
-def _probe_shape(module: torch.nn.Module) -> list[int]:
+def probe_shape(module: torch.nn.Module) -> list[int]:
     """A small input shape matching the module's channel layout (numel never equals the channel count)."""
     c = getattr(module, "num_channels", None) or 1
     d = int(getattr(module, "channel_dim", 1))
@@ -86,12 +86,12 @@ def is_composite(module: Activation, call: tuple | None = None) -> bool:
     Recorded once per (class, formula, constants) on a small float32 CPU input; ``call`` is the
     module's ``formula_call`` for the current input, when the caller has it."""
     if call is None:
-        call = module.formula_call(torch.zeros(_probe_shape(module)))
+        call = module.formula_call(torch.zeros(probe_shape(module)))
         if call is None:
             return False
     key = (type(module), call[0], tuple(call[2]))
     if key not in _COMPOSITE:
-        x = torch.zeros(_probe_shape(module))
+        x = torch.zeros(probe_shape(module))
         with torch.no_grad(), _CountOps(x.numel()) as rec:
             module.forward_eager(x)
         _COMPOSITE[key] = rec.count > 1

@@ -318,6 +318,8 @@ class PAU(Activation):
         super().__init__(**kw)
         self.degrees = (m, n)
         self.denominator_form = denominator_form
+        self._fn = pau_formula(m, n, denominator_form)
+        self._prepare_fused(self._fn)
         self._param_order = ["numerator", "denominator"]
         for name, init in (("numerator", numerator), ("denominator", denominator)):
             t = torch.tensor([float(v) for v in init])
@@ -345,9 +347,7 @@ class PAU(Activation):
         return [ck.reshape(view) for ck in c.unbind(1)]
 
     def formula_call(self, x: torch.Tensor) -> FormulaCall:
-        m, n = self.degrees
-        return FormulaCall(pau_formula(m, n, self.denominator_form),
-                           self._coef("numerator", x) + self._coef("denominator", x), ())
+        return FormulaCall(self._fn, self._coef("numerator", x) + self._coef("denominator", x), ())
 
     def extra_repr(self) -> str:
         s = f"degrees={self.degrees}"

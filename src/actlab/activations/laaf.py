@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ._base import Activation, FormulaCall, fp32_if_half
+from ._policy import probe_shape
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import canonical_activation_name, create_activation, register_activation
 
@@ -121,6 +122,13 @@ class _Scaled(Activation):
         self.base_name = canonical_activation_name(base)
         self.base = create_activation(base, **dict(base_params or {}))
         self.add_param("a", 1.0 / self.n if a is None else a, trainable=trainable)
+        self._fn: Callable[..., T] | None = None  # the composed formula, set by each subclass
+
+    def _compose(self, make: Callable[[Callable[..., T], int], Callable[..., T]]) -> None:
+        """Composes the formula once (not inside a torch.compile trace) and prepares its fused op."""
+        probe = self.base.formula_call(torch.zeros(probe_shape(self.base))) if isinstance(self.base, Activation) else None
+        self._fn = None if probe is None else make(probe.fn, len(probe.params))
+        self._prepare_fused(self._fn)
 
     def _base_call(self, x: torch.Tensor) -> FormulaCall | None:
         return self.base.formula_call(x) if isinstance(self.base, Activation) else None
@@ -188,12 +196,13 @@ class LAAF(_Scaled):
         trainable: bool = True, base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:
         super().__init__(base=base, n=n, a=a, trainable=trainable, base_params=base_params, mode=mode, **kw)
+        self._compose(laaf_formula)
 
     def formula_call(self, x: torch.Tensor) -> FormulaCall | None:
         b = self._base_call(x)
-        if b is None:
+        if b is None or self._fn is None:
             return None
-        return FormulaCall(laaf_formula(b.fn, len(b.params)), [self.param("a", x), *b.params], (self.n, *b.consts))
+        return FormulaCall(self._fn, [self.param("a", x), *b.params], (self.n, *b.consts))
 
     def _module_forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.base(self.n * self.param("a", z) * z)
@@ -305,14 +314,14 @@ class Rowdy(_Scaled):
         for j in range(1, self.num_sines + 1):
             self.add_param(f"c{j}", c, trainable=trainable)
             self.add_param(f"f{j}", 1.0 / self.n if f is None else f, trainable=trainable)
+        self._compose(lambda fn, k: rowdy_formula(fn, k, self.num_sines))
 
     def formula_call(self, x: torch.Tensor) -> FormulaCall | None:
         b = self._base_call(x)
-        if b is None:
+        if b is None or self._fn is None:
             return None
         params = [self.param(p, x) for p in self._param_order]  # a, c1, f1, ..., cK, fK
-        fn = rowdy_formula(b.fn, len(b.params), self.num_sines)
-        return FormulaCall(fn, [*params, *b.params], (self.n, *b.consts))
+        return FormulaCall(self._fn, [*params, *b.params], (self.n, *b.consts))
 
     def _module_forward(self, z: torch.Tensor) -> torch.Tensor:
         out = self.base(self.n * self.param("a", z) * z)
