@@ -8,9 +8,10 @@ For ``x ~ N(mu, v)`` AutoInit (Bingham & Miikkulainen, arXiv 2109.08958) needs
 We integrate numerically instead of keeping a table, so every activation works, trainable ones at
 their *current* parameters. Elementwise activations use composite Gauss-Legendre quadrature on
 ``[mu - 12 sd, mu + 12 sd]`` (``2 x 2000`` panels of 8 nodes, a panel edge at 0 where most kinks
-sit), evaluating a float64 copy of the module itself, so its own overflow-safe formula is used
-(CoLU, sigmoid...). Per-channel parameters give per-channel moments that are pooled (mean of means,
-mean of second moments), as the next layer sees all channels. Reducing activations
+sit), evaluating the activation's own formula (the function its eager and fused paths use) at
+float64 copies of its parameters, so its overflow-safe form is used (CoLU, sigmoid...). Per-channel
+parameters give per-channel moments that are pooled (mean of means, mean of second moments), as the
+next layer sees all channels. Reducing activations
 (``info.arity > 1``, e.g. AND/OR/XNOR) and batch-dependent ones (``info.batch_dependent``, e.g.
 ABReLU) are evaluated by seeded Monte Carlo on i.i.d. ``N(mu, v)`` batches. Results are cached by
 (class, configuration, parameter values, mean, var).
@@ -28,6 +29,8 @@ import numpy as np
 import torch
 from scipy.special import ndtr
 from torch import nn
+
+from ..activations import Activation
 
 __all__ = [
     "Moments",
@@ -192,10 +195,23 @@ def is_stochastic(act: Act) -> bool:
 
 
 def elementwise_fn(act: Act) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A float64 evaluator ``x (n,) -> (n,) or (n, C)`` of an elementwise activation module or function."""
+    """A float64 evaluator ``x (n,) -> (n,) or (n, C)`` of an elementwise activation module or function.
+
+    An actlab activation is evaluated through its formula (``formula_call``: the one function its
+    eager and fused paths use) at float64 copies of its current parameters; other modules through
+    their forward.
+    """
     if not isinstance(act, nn.Module):
         return act
     mod, lay = _float64_copy(act), _channel_input(act)
+    if isinstance(mod, Activation) and mod.formula_call(lay(torch.zeros(1, dtype=torch.float64))) is not None:
+
+        def formula(x: torch.Tensor) -> torch.Tensor:
+            z = lay(x)
+            fn, params, consts = mod.formula_call(z)
+            return fn(z, *params, *consts)
+
+        return formula
     return lambda x: mod(lay(x))
 
 
