@@ -23,15 +23,16 @@ non-floating inputs always run the eager formula.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from ._fused import HALF_DTYPES, CompileUnavailable, FusedOp, fused_op, warn_once
 
-if TYPE_CHECKING:
-    from ._base import Activation
+# ``Activation`` (in ._base, which imports this module) is typed as ``Any`` here: this module
+# only calls its ``impl``, ``formula_call`` and ``forward_eager``.
+Activation = Any
 
 __all__ = ["AUTO_CPU_MIN_NUMEL", "fused_forward", "has_fused", "is_composite", "is_compiling", "fused_op_for"]
 

@@ -3,7 +3,8 @@
 from .autoinit import autoinit
 from .moments import Moments, activation_moments, clear_moment_cache
 from .report import InitReport, LayerRecord, measure_init
-from .schemes import SCHEMES, WEIGHTED_LAYERS, fan_in, init_model, kaiming_, lecun_
+from .layers import WEIGHTED_LAYERS, fan_in, kaiming_, lecun_
+from .schemes import SCHEMES, init_model
 
 __all__ = [
     "InitReport",

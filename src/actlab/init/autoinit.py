@@ -47,7 +47,7 @@ from torch import fx, nn
 from . import propagate as P
 from .propagate import Stat
 from .report import InitReport, LayerRecord, kind_of, measure_layers, preserved_state, resolve_shape, sample_batch
-from .schemes import fan_in, is_weighted
+from .layers import fan_in, is_weighted
 from .windows import coverage_stats, window_second
 
 __all__ = ["autoinit"]

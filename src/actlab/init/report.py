@@ -11,7 +11,7 @@ from typing import Iterator
 import torch
 from torch import nn
 
-from .schemes import fan_in, is_weighted
+from .layers import fan_in, is_weighted
 
 __all__ = ["LayerRecord", "InitReport", "measure_init", "measure_layers", "sample_batch", "preserved_state", "TRAIN_KINDS"]
 

@@ -1,63 +1,17 @@
-"""Classic weight-initialization schemes and the ``init_model`` dispatcher.
-
-Weighted layers are ``nn.Linear`` and ``nn.Conv1d/2d/3d`` (grouped and depthwise included); their
-fan-in is ``weight[0].numel()`` = ``in_features`` or ``in_channels / groups * prod(kernel_size)``.
-"""
+"""The ``init_model`` dispatcher over the named initialization schemes (the top of :mod:`actlab.init`)."""
 
 from __future__ import annotations
 
 import difflib
-import math
 from typing import Any, Callable
 
 import torch
 from torch import nn
 
-__all__ = ["WEIGHTED_LAYERS", "SCHEMES", "fan_in", "is_weighted", "kaiming_", "lecun_", "init_model"]
+from .autoinit import autoinit
+from .layers import kaiming_, lecun_
 
-WEIGHTED_LAYERS: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
-
-
-def is_weighted(module: nn.Module) -> bool:
-    """Whether ``module`` is a layer that (re-)initialization schemes set (Linear or Conv1d/2d/3d)."""
-    return type(module) in WEIGHTED_LAYERS or (
-        isinstance(module, WEIGHTED_LAYERS) and getattr(module, "weight", None) is not None
-    )
-
-
-def fan_in(module: nn.Module) -> int:
-    """Number of inputs feeding one output unit: ``in_features`` or ``in_channels/groups * prod(k)``."""
-    return int(module.weight[0].numel())
-
-
-def _normal_fan_in(model: nn.Module, gain2: float, generator: torch.Generator | None) -> nn.Module:
-    with torch.no_grad():
-        for m in model.modules():
-            if is_weighted(m):
-                m.weight.normal_(0.0, math.sqrt(gain2 / fan_in(m)), generator=generator)
-                if m.bias is not None:
-                    m.bias.zero_()
-    return model
-
-
-def kaiming_(model: nn.Module, generator: torch.Generator | None = None) -> nn.Module:
-    """He et al. (2015, arXiv 1502.01852) normal fan-in init: ``W ~ N(0, 2 / fan_in)``, biases 0.
-
-    Args:
-        model: every Linear/Conv1d/2d/3d in it is re-initialized in place.
-        generator: random source; ``None`` uses PyTorch's global generator (seeded by the caller).
-    """
-    return _normal_fan_in(model, 2.0, generator)
-
-
-def lecun_(model: nn.Module, generator: torch.Generator | None = None) -> nn.Module:
-    """LeCun et al. (1998, "Efficient BackProp") normal fan-in init: ``W ~ N(0, 1 / fan_in)``, biases 0.
-
-    Args:
-        model: every Linear/Conv1d/2d/3d in it is re-initialized in place.
-        generator: random source; ``None`` uses PyTorch's global generator (seeded by the caller).
-    """
-    return _normal_fan_in(model, 1.0, generator)
+__all__ = ["SCHEMES", "init_model"]
 
 
 def _default(model: nn.Module, **kw: Any) -> None:
@@ -73,8 +27,6 @@ def _lecun(model: nn.Module, generator: torch.Generator | None = None, **kw: Any
 
 
 def _autoinit(model: nn.Module, example_input: torch.Tensor | None = None, **kw: Any) -> Any:
-    from .autoinit import autoinit
-
     return autoinit(model, example_input=example_input, **kw)
 
 

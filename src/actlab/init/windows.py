@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .schemes import fan_in
+from .layers import fan_in
 
 __all__ = ["conv_coverage", "coverage_stats", "window_second"]
 
