@@ -17,7 +17,7 @@ from ._base import Activation
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
-__all__ = ["GELU", "GELUTanh", "SiLU", "Swish", "Mish", "Softplus", "Softsign", "Tanh", "Sigmoid"]
+__all__ = ["GELU", "GELUTanh", "SiLU", "Swish", "Mish", "TanhExp", "Softplus", "Softsign", "Tanh", "Sigmoid"]
 
 INF = math.inf
 
@@ -26,6 +26,7 @@ GELU_MIN = -0.16997120747990369
 GELU_TANH_MIN = -0.17004075057125406
 SILU_MIN = -0.2784645427610738
 MISH_MIN = -0.30884341301725043
+TANHEXP_MIN = -0.3532857778482113  # at x = -1.078860
 
 _GELU = Paper("Gaussian Error Linear Units (GELUs)", "1606.08415", 2016)
 _SILU = Paper("Searching for Activation Functions", "1710.05941", 2017)
@@ -124,6 +125,28 @@ class Mish(Activation):
     """Mish (Misra, 2019), ``x tanh(softplus(x))``; f'(0) = tanh(ln 2) = 0.6."""
 
     formula = staticmethod(mish)
+    compute_fp32 = True
+
+
+def tanh_exp(x: torch.Tensor) -> torch.Tensor:
+    # e^x clamped at 20: tanh(e^20) is 1 in float64, and the clamp keeps x e^x sech^2(e^x) from
+    # becoming inf * 0 = NaN in the gradient for large x
+    return x * torch.tanh(torch.exp(torch.clamp(x, max=20.0)))
+
+
+@register_activation(ActivationInfo(
+    name="tanhexp", formula="x * tanh(exp(x))", latex=r"x \tanh(e^x)",
+    paper=Paper("TanhExp: A Smooth Activation Function with High Convergence Speed for Lightweight "
+                "Neural Networks", "2003.09855", 2020),
+    aliases=("tanh_exp",), bounded_below=True, output_range=(TANHEXP_MIN, INF), f0=0.0, df0=math.tanh(1.0),
+))
+class TanhExp(Activation):
+    """TanhExp (Liu & Di, 2020), ``x tanh(e^x)``; f'(0) = tanh(1), minimum -0.353286 at x = -1.078860.
+
+    Half inputs are computed in float32 (``e^x`` overflows float16 above x = 11).
+    """
+
+    formula = staticmethod(tanh_exp)
     compute_fp32 = True
 
 
