@@ -17,7 +17,7 @@ from actlab.fast import dispatch
 from actlab.fast.bindings import _SELECTORS, fused_op_for
 from actlab.fast.dispatch import has_fast
 from actlab.fast.fused import set_compile_kernels
-from actlab.fast.profile import saved_bytes
+from actlab.memory import saved_bytes
 
 # (registry name, constructor kwargs): every selector, plus the family variants.
 CASES = [(n, {}) for n in _SELECTORS if n not in ("laaf", "rowdy")]

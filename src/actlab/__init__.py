@@ -28,7 +28,8 @@ from .train import LangevinAdam, LangevinRMSprop, LangevinSGD, LayerwiseReinit, 
 from .init import InitReport, activation_moments, autoinit, init_model
 from .bench import BenchConfig, ResultStore, load_bench_config, run_grid  # [api-bench]
 # [api-fast]
-from .fast import profile_elementwise, profile_model_step, set_compile_kernels
+from .fast import set_compile_kernels
+from .perf import profile_elementwise, profile_model_step
 
 __all__ = [
     "__version__",
