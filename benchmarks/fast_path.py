@@ -4,9 +4,11 @@
     actlab profile pvlu colu gcu nish swish ada --model --no-compile --json > model.json
     python benchmarks/fast_path.py elementwise.json model.json -o benchmarks/RESULTS.md
 
-Every ratio is against native ReLU measured in the same process (the machines are noisy); the
-page states the device and versions of each run and checks the issue's CPU target (fused
-fwd+bwd >= 2x faster than the eager composite, saving only the input).
+Every time ratio is against native ReLU timed alternately with the candidate in the same process
+(``actlab.perf``: median of paired ratios, with the interquartile range); the page states the
+device and versions of each run and checks the issue's CPU target (fused fwd+bwd >= 2x faster
+than the eager composite, saving only the input). JSON written before the paired profiler (plain
+floats, ``speed_vs_relu``) still renders, without spreads.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ import argparse
 import json
 
 
-def _f(v: float | None) -> str:
-    return "-" if v is None else f"{v:.2f}x"
+def _med(v: dict | float | None) -> float | None:
+    """The median of a paired ratio (``actlab.perf.Ratio`` as a dict), or an older plain float."""
+    return v["median"] if isinstance(v, dict) else v
+
+
+def _f(v: dict | float | None) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, dict):
+        return f"{v['median']:.2f}x [{v['q1']:.2f}, {v['q3']:.2f}]"
+    return f"{v:.2f}x"
 
 
 def render(elem: dict, model: dict | None) -> str:
@@ -25,24 +36,28 @@ def render(elem: dict, model: dict | None) -> str:
         "## Elementwise, forward+backward",
         "",
         f"Device: {env['device']} CPU, {env['threads']} threads; torch {env['torch']}, actlab {env['actlab']}, "
-        f"Python {env['python']}; {env['dtype']}, {env['numel']:,} elements; median of repeats after warm-up.",
+        f"Python {env['python']}; {env['dtype']}, {env['numel']:,} elements; "
+        f"{str(env['repeats']) + ' timed pairs per figure' if 'repeats' in env else 'median of repeats'} after warm-up.",
         "",
-        "Times and saved-for-backward memory as multiples of native ReLU in the same run (lower is better).",
+        "Times and saved-for-backward memory as multiples of native ReLU in the same run (lower is better); "
+        "times are medians of paired ratios (ReLU and candidate timed alternately) with [q1, q3]. The `relu` row "
+        "is native against native (~1.00x): its spread is the run's noise. `compiled` is torch.compile against "
+        "eager native ReLU.",
         "`speed-up` = eager f+b / fused f+b; target >= 2x for composites, fused memory = the input only.",
         "",
-        "| activation | eager fwd | eager f+b | eager mem | fused fwd | fused f+b | fused mem | compiled f+b | speed-up | CPU target |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| activation | eager fwd | eager f+b | eager mem | fused fwd | fused f+b | fused mem | compiled fwd | compiled f+b | speed-up | CPU target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in elem["elementwise"]:
         if r["fused_fwdbwd"]:
-            sp = r["eager_fwdbwd"] / r["fused_fwdbwd"]
+            sp = _med(r["eager_fwdbwd"]) / _med(r["fused_fwdbwd"])
             ok = "met" if sp >= 2 and r["fused_saved"] <= 1.01 else f"missed ({sp:.2f}x)"
             spt = f"{sp:.2f}x"
         else:
             spt, ok = "-", "native kernel (no composite)"
         lines.append(
             f"| {r['name']} | {_f(r['eager_fwd'])} | {_f(r['eager_fwdbwd'])} | {_f(r['eager_saved'])} | "
-            f"{_f(r['fused_fwd'])} | {_f(r['fused_fwdbwd'])} | {_f(r['fused_saved'])} | {_f(r['compiled_fwdbwd'])} | "
+            f"{_f(r['fused_fwd'])} | {_f(r['fused_fwdbwd'])} | {_f(r['fused_saved'])} | {_f(r.get('compiled_fwd'))} | {_f(r['compiled_fwdbwd'])} | "
             f"{spt} | {ok} |"
         )
     if model and model.get("model"):
@@ -54,15 +69,16 @@ def render(elem: dict, model: dict | None) -> str:
             "",
             f"`{m0['model']}`, batch {m0['batch']}, SGD-Nesterov step, {m0['device']} ({menv['device']}, "
             f"{menv['threads']} threads, torch {menv['torch']}). Native ReLU: {m0['images_per_s']:.0f} img/s. "
-            "Memory on CPU = bytes saved for backward (no allocator peak counter on CPU).",
+            f"Step time: median [q1, q3] of paired ratios vs the ReLU model (lower is faster). Memory: "
+            f"{m0.get('memory_kind', 'cpu: bytes saved for backward; cuda: peak allocated')}.",
             "",
-            "| activation | impl | img/s | speed vs ReLU | memory vs ReLU |",
+            "| activation | impl | img/s | step time vs ReLU | memory vs ReLU |",
             "|---|---|---|---|---|",
         ]
         for m in model["model"]:
-            lines.append(
-                f"| {m['name']} | {m['impl']} | {m['images_per_s']:.0f} | {m['speed_vs_relu']:.2f}x | {m['memory_vs_relu']:.2f}x |"
-            )
+            # older JSON has a throughput ratio (higher is faster); step time is its inverse
+            step = m["step_time"] if "step_time" in m else 1.0 / m["speed_vs_relu"]
+            lines.append(f"| {m['name']} | {m['impl']} | {m['images_per_s']:.0f} | {_f(step)} | {m['memory_vs_relu']:.2f}x |")
     return "\n".join(lines) + "\n"
 
 

@@ -102,3 +102,25 @@ def test_a_rerun_with_a_changed_config_supersedes(tmp_path):
                   result={"test": {"acc": acc}}, error=None, start_time=0.0)
         data = collect(s.rows())
     assert len(data.rows) == 1 and data.rows[0].key == "new" and data.scores["relu"][0, 0] == 0.9
+
+
+def test_cost_table_names_memory_kinds_and_never_mixes_them(tmp_path):
+    """CPU per-sample saved bytes and CUDA peaks get separate columns, and the text says so."""
+    from actlab.bench.report import _cost
+
+    kinds = {"digits/mlp": ("cpu_saved_bytes_per_sample", 2**10), "cifar10/resnet20": ("cuda_max_allocated", 2**20)}
+    with ResultStore(tmp_path / "b.db") as s:
+        for task, (kind, unit) in kinds.items():
+            for method, scale in (("relu", 1), ("swish", 3)):
+                s.add(key=f"{task}-{method}", bench="t", task=task, method=method, seed=0, config={"v": task + method},
+                      result={"test": {"acc": 0.5}, "time_per_epoch_s": 1.0, "peak_memory_bytes": 4 * scale * unit,
+                              "memory_kind": kind}, error=None, start_time=0.0)
+        data = collect(s.rows())
+    table, notes = _cost(data, rank_methods(data))
+    assert table.header == ["method", "time/epoch s", "vs relu", "saved for backward KiB/sample (CPU)", "vs relu",
+                            "peak allocated MiB (CUDA)", "vs relu"]
+    swish = next(r for r in table.rows if r[0] == "swish")
+    assert swish[3:] == ["12.00", "3.00x", "12.00", "3.00x"]  # each kind averaged and compared on its own runs only
+    assert any("2 different memory kinds" in n for n in notes) and any("per sample" in n for n in notes)
+    one_kind, notes = _cost(collect([r for r in data.rows if r.task == "digits/mlp"]), rank_methods(data))
+    assert len(one_kind.header) == 5 and not any("different memory kinds" in n for n in notes)

@@ -27,7 +27,7 @@ from actlab.activations import (
 from actlab.activations import _policy
 from actlab.activations._policy import is_composite
 from actlab.activations._registry import ACTIVATIONS
-from actlab.fast.profile import saved_bytes
+from actlab.memory import saved_bytes
 
 ELEMENTWISE = [n for n in actlab.list_activations() if activation_info(n).elementwise]
 # LAAF / Rowdy over every parameter-free elementwise base, and over a trainable one

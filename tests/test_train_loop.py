@@ -27,10 +27,41 @@ def test_digits_learns_and_is_deterministic():
     assert len(a.curves["test_acc"]) == 3 and a.curves["test_acc"][-1] == a.test_acc
     assert a.steps == 3 * math.ceil(1438 / 64) and a.epochs == pytest.approx(3.0)
     assert len(a.test.recall) == 10 and len(a.test.f1) == 10 and a.n_params > 0
-    assert not a.diverged and a.device == "cpu" and a.memory_kind == "cpu_maxrss_delta"
+    assert not a.diverged and a.device == "cpu" and a.memory_kind == "cpu_saved_bytes_per_sample"
     assert a.best_val is None and "val_acc" not in a.curves
     c = train_one(DIGITS.replace(seed=1))
     assert c.curves["train_loss"] != a.curves["train_loss"]
+
+
+def test_cpu_memory_is_saved_bytes_per_sample_and_repeatable():
+    """Every run in a process reports the same exact figure (peak RSS would read ~0 after the first)."""
+    cfg = DIGITS.replace(epochs=1)
+    a, b = train_one(cfg), train_one(cfg)
+    wide = train_one(cfg.replace(model_kwargs={"width": 64}))
+    assert a.memory_kind == b.memory_kind == wide.memory_kind == "cpu_saved_bytes_per_sample"
+    assert a.peak_memory_bytes == b.peak_memory_bytes > 0
+    assert wide.peak_memory_bytes > a.peak_memory_bytes
+    # per sample: the batch size does not change it (up to rounding of per-batch terms)
+    half = train_one(cfg.replace(batch_size=32))
+    assert abs(half.peak_memory_bytes - a.peak_memory_bytes) <= 0.05 * a.peak_memory_bytes
+
+
+def test_memory_probe_leaves_model_and_results_untouched():
+    """The extra forward (BatchNorm in train mode, dropout) changes no buffer, mode or RNG draw."""
+    from actlab.memory import forward_saved_bytes
+
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Dropout(0.5))
+    net.eval()
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    x = torch.randn(16, 4)
+    rng = torch.get_rng_state()
+    n = forward_saved_bytes(net, x)
+    assert n > 0 and not net.training and torch.equal(torch.get_rng_state(), rng)
+    assert all(torch.equal(v, state[k]) for k, v in net.state_dict().items())
+    assert all(p.grad is None for p in net.parameters())
+    # parameters are not counted: twice the batch, twice the bytes (BatchNorm's per-channel
+    # mean and invstd aside)
+    assert forward_saved_bytes(net, torch.randn(32, 4)) - 2 * n <= 2 * 8 * 4
 
 
 def test_caller_rng_untouched():

@@ -29,7 +29,7 @@ from .init import InitReport, activation_moments, autoinit, init_model
 from .bench import BenchConfig, ResultStore, load_bench_config, run_grid  # [api-bench]
 # [api-fast]
 from .activations import set_compile_kernels
-from .fast import profile_elementwise, profile_model_step
+from .perf import profile_elementwise, profile_model_step
 
 __all__ = [
     "__version__",

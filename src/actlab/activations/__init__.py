@@ -2,7 +2,7 @@
 
 from ._base import Activation, Constraint, FormulaCall, Identity, Positive
 from ._fused import CompileUnavailable, FusedOp, fused_op, set_compile_kernels
-from ._policy import AUTO_CPU_MIN_NUMEL, fused_op_for, has_fused
+from ._policy import AUTO_CPU_MIN_NUMEL, fused_op_for, has_fused, is_composite
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import (
     ACTIVATIONS,
@@ -43,6 +43,7 @@ __all__ = [
     "fused_op",
     "fused_op_for",
     "has_fused",
+    "is_composite",
     "list_activations",
     "per_layer",
     "register_activation",

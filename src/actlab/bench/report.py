@@ -178,25 +178,59 @@ def _provenance(data: BenchData) -> Table:
     return Table(["task", "method", "config hash", "seeds", "commit", "versions", "device"], rows)
 
 
-def _cost(data: BenchData, ranking: Ranking, baseline: str = "relu") -> Table:
-    """Mean time per epoch and peak memory per method; ratios to the baseline are geometric means over tasks."""
-    def mean_of(t: str, m: str, key: str) -> float:
-        v = [float(r.result.get(key) or 0.0) for r in data.cell_rows(t, m)]
+# What RunResult.memory_kind means, as (column header, bytes per display unit, sentence).
+_MEMORY_KINDS = {
+    "cpu_saved_bytes_per_sample": ("saved for backward KiB/sample (CPU)", 2**10,
+                                   "on CPU, the exact bytes autograd saves for backward per sample in one training forward (activation memory, parameters excluded)"),
+    "cuda_max_allocated": ("peak allocated MiB (CUDA)", 2**20,
+                           "on CUDA, the peak bytes allocated during the run (torch.cuda.max_memory_allocated: weights, optimizer state, data, activations)"),
+    "cpu_maxrss_delta": ("peak RSS growth MiB (CPU, older runs)", 2**20,
+                         "'cpu_maxrss_delta' (older runs): growth of the process's peak RSS, ~0 for every run after the first in a process; not a per-run figure"),
+}
+
+
+def _memory_kind(kind: str) -> tuple[str, int, str]:
+    if kind in _MEMORY_KINDS:
+        return _MEMORY_KINDS[kind]
+    return f"memory MiB (kind {kind or 'unrecorded'!r})", 2**20, f"of kind {kind or 'unrecorded'!r}, as the runs recorded it"
+
+
+def _cost(data: BenchData, ranking: Ranking, baseline: str = "relu") -> tuple[Table, list[str]]:
+    """Mean time per epoch and memory per method, and sentences saying what the memory figures are.
+
+    Ratios to the baseline are geometric means over tasks. Memory figures of different kinds
+    (``RunResult.memory_kind``) never share a column: each kind present gets its own pair of
+    columns, averaged and compared over the runs of that kind only.
+    """
+    def mean_of(t: str, m: str, key: str, kind: str | None = None) -> float:
+        v = [float(r.result.get(key) or 0.0) for r in data.cell_rows(t, m)
+             if kind is None or str(r.result.get("memory_kind", "")) == kind]
         return float(np.mean(v)) if v else float("nan")
+
+    def ratio(vals: list[float], key: str, kind: str | None) -> str:
+        pairs = [(v, mean_of(t, base, key, kind)) for t, v in zip(data.tasks, vals)] if base else []
+        r = [v / b for v, b in pairs if b > 0 and v > 0]
+        return f"{math.exp(np.mean(np.log(r))):.2f}x" if r else "n/a"
 
     base = baseline if baseline in data.methods else None
     kinds = sorted({str(r.result.get("memory_kind", "")) for r in data.rows}) or [""]
+    header = ["method", "time/epoch s", f"vs {baseline}"]
+    for kind in kinds:
+        header += [_memory_kind(kind)[0], f"vs {baseline}"]
     rows = []
     for m in ranking.methods:
-        cells = []
-        for key in ("time_per_epoch_s", "peak_memory_bytes"):
-            vals = [mean_of(t, m, key) for t in data.tasks]
-            ratios = [v / mean_of(t, base, key) for t, v in zip(data.tasks, vals) if base and mean_of(t, base, key) > 0 and v > 0]
-            shown = np.nanmean(vals) if key == "time_per_epoch_s" else np.nanmean(vals) / 2**20
-            cells += [f"{shown:.3f}" if key == "time_per_epoch_s" else f"{shown:.1f}",
-                      f"{math.exp(np.mean(np.log(ratios))):.2f}x" if ratios else "n/a"]
+        times = [mean_of(t, m, "time_per_epoch_s") for t in data.tasks]
+        cells = [f"{np.nanmean(times):.3f}", ratio(times, "time_per_epoch_s", None)]
+        for kind in kinds:
+            mem = [mean_of(t, m, "peak_memory_bytes", kind) for t in data.tasks]
+            shown = np.nanmean(mem) / _memory_kind(kind)[1] if np.isfinite(mem).any() else float("nan")
+            cells += [f"{shown:.2f}" if math.isfinite(shown) else "-", ratio(mem, "peak_memory_bytes", kind)]
         rows.append([m, *cells])
-    return Table(["method", "time/epoch s", f"vs {baseline}", f"peak memory MiB ({'/'.join(kinds)})", f"vs {baseline}"], rows)
+    notes = [f"Memory {_memory_kind(k)[2]}." for k in kinds]
+    if len(kinds) > 1:
+        notes.append(f"The runs recorded {len(kinds)} different memory kinds ({', '.join(repr(k) for k in kinds)}), which do not "
+                     "compare: each has its own columns, and '-' marks a method with no run of that kind.")
+    return Table(header, rows), notes
 
 
 def _activation_curves(data: BenchData) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -292,7 +326,9 @@ def write_report(db: str | Path, out_dir: str | Path, bench: str | None = None, 
         if c:
             tc.items.append(Figure(f"curves_{key}.png", plots.training_curves_figure(c, label), label))
     sections.append(tc)
-    sections.append(Section("Cost", ["Time per epoch (training + evaluation) and peak memory, means over runs; ratios to relu are geometric means over tasks."], [_cost(data, ranking)]))
+    cost, memory_notes = _cost(data, ranking)
+    sections.append(Section("Cost", ["Time per epoch (training + evaluation) and memory, means over runs; ratios to relu are geometric means over tasks.",
+                                     *memory_notes], [cost]))
     sections.append(Section("Provenance", ["config hash: sha256 of the run config without its seed (first 12 hex digits)."], [_provenance(data)]))
     if failed:
         sections.append(Section("Failed runs", [], [Table(["task", "method", "seed", "error"], [[r.task, r.method, str(r.seed), (r.error or "").splitlines()[0][:160]] for r in failed])]))

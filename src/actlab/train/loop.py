@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import inspect
 import math
-import resource
 import time
 from typing import Any, Callable
 
@@ -26,6 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..memory import forward_saved_bytes
 from .config import TrainConfig
 from .data_prep import Split, prepare_data
 from .metrics import evaluate
@@ -85,7 +85,6 @@ def train_one(
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     if cuda_devices:
         torch.cuda.reset_peak_memory_stats(device)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(derive_seed(cfg.seed, "global"))
         train, val, test = prepare_data(cfg, device, seed=derive_seed(cfg.seed, "split"))
@@ -100,7 +99,7 @@ def train_one(
         torch.cuda.synchronize(device)
         peak, kind = int(torch.cuda.max_memory_allocated(device)), "cuda_max_allocated"
     else:
-        peak, kind = max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024, "cpu_maxrss_delta"
+        peak, kind = _saved_bytes_per_sample(net, train, cfg.batch_size), "cpu_saved_bytes_per_sample"
     return RunResult(
         config=cfg.to_dict(),
         config_hash=cfg.config_hash(),
@@ -150,6 +149,19 @@ def _build_model(cfg: TrainConfig, train: Split) -> nn.Module:
     else:
         init_model(net, cfg.init, example, **({} if cfg.init == "default" else {"generator": gen}))
     return net
+
+
+def _saved_bytes_per_sample(net: nn.Module, train: Split, batch_size: int) -> int:
+    """Bytes autograd saves for backward per sample in one training forward of a training batch.
+
+    CPU has no allocator peak counter (and peak RSS only grows, so a second run in a process
+    would read ~0); this figure is exact and the same for every run of a config. It runs one
+    forward of the eager model (not ``torch.compile``'s) on the first ``batch_size`` training
+    samples, unaugmented, and leaves the run untouched: no backward, buffers, mode and RNG
+    restored (:func:`actlab.memory.forward_saved_bytes`). Parameters are not counted.
+    """
+    xb = train.x[:batch_size].clone()  # own storage: a view would be counted at the dataset's size
+    return round(forward_saved_bytes(net, xb) / len(xb))
 
 
 def _check_outputs(net: nn.Module, train: Split) -> bool:

@@ -63,9 +63,14 @@ class RunResult:
             parameter (per-channel parameters as their mean, key suffixed ``[mean]``).
         wall_time_s: whole run, data loading included. time_per_epoch_s: training + evaluation
             time divided by the epochs run (fractional for step budgets).
-        peak_memory_bytes / memory_kind: ``"cuda_max_allocated"`` (``torch.cuda.max_memory_allocated``
-            during the run) or ``"cpu_maxrss_delta"`` (growth of the process's peak RSS during the
-            run: a lower bound, 0 when the run stays under an earlier peak).
+        peak_memory_bytes / memory_kind: what the figure is depends on the device, and the
+            kinds do not compare with each other. ``"cuda_max_allocated"``: peak bytes allocated
+            on the GPU during the whole run (``torch.cuda.max_memory_allocated``; weights,
+            optimizer state, data and activations). ``"cpu_saved_bytes_per_sample"``: exact bytes
+            autograd saves for backward per sample in one training-mode forward of a training
+            batch, parameters not counted (activation memory; CPU has no allocator peak counter).
+            Older results may carry ``"cpu_maxrss_delta"`` (growth of the process's peak RSS,
+            ~0 for every run after the first in a process): do not compare those.
         diverged: a non-finite training loss stopped the run (at the end of that epoch: losses
             are checked once per epoch, not with a GPU sync per step); ``diverged_step`` is the
             first such optimizer step (0-based) and ``message`` says so.
