@@ -138,6 +138,7 @@ class FusedOp:
                 torch.compile(fwd, dynamic=True, fullgraph=True),
                 torch.compile(bwd, dynamic=True, fullgraph=True),
             )
+            _COMPILED_DEVICES.add(device_type)
         return self._compiled[variant]
 
     def _run(self, which: int, x: Tensor, params: Sequence[Tensor], *args):
@@ -217,6 +218,12 @@ def _fresh(t: Tensor, inputs: Sequence[Tensor]) -> Tensor:
 
 
 _OPS: dict[Formula, FusedOp] = {}
+_COMPILED_DEVICES: set[str] = set()
+
+
+def compiled_any(device_type: str) -> bool:
+    """Whether any fused op has compiled a kernel for this device type in this process."""
+    return device_type in _COMPILED_DEVICES
 _NAMES: set[str] = set()
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from ._fused import HALF_DTYPES, CompileUnavailable, FusedOp, fused_op, warn_once
+from ._fused import HALF_DTYPES, CompileUnavailable, FusedOp, compiled_any, fused_op, warn_once
 
 # ``Activation`` (in ._base, which imports this module) is typed as ``Any`` here: this module
 # only calls its ``impl``, ``formula_call`` and ``forward_eager``.
@@ -111,8 +111,13 @@ def fused_op_for(module: Activation, x: torch.Tensor) -> FusedOp | None:
 def fused_forward(module: Activation, x: torch.Tensor) -> torch.Tensor | None:
     """The fused path's output, or ``None`` when the eager formula should run (see the module doc)."""
     forced = module.impl == "fused"
-    if not forced and is_compiling():
-        return None
+    if not forced and (
+        is_compiling()
+        or x.device.type == "cpu" and (
+            not type(module).fused_on_cpu or (x.numel() < AUTO_CPU_MIN_NUMEL and not compiled_any("cpu"))
+        )
+    ):
+        return None  # decided before binding the formula: the common small-CPU case stays cheap
     info = type(module).info
     # parameters in float32 for half inputs (the kernels compute in float32): a zero-size proxy
     # with the input's shape tells ``param`` the layout and the dtype to use
