@@ -34,7 +34,8 @@ def ref_of(name: str) -> Ref:
 def build(name: str, shape: str = "scalar", channels: int = 4, channel_dim: int = 1, **params) -> torch.nn.Module:
     if shape == "channel":
         params.update(shape="channel", num_channels=channels, channel_dim=channel_dim)
-    return create_activation(name, **params)
+    module = create_activation(name, **params)
+    return module.eval() if name in REFS and REFS[name].eval_mode else module
 
 
 def build64(name: str, shape: str = "scalar", **kw) -> torch.nn.Module:

@@ -13,6 +13,7 @@ from torch.nn import functional as F
 
 import actlab
 from actlab.activations import Activation, ActSite, per_layer
+from actlab.activations.torch_table import TORCH_CALLS
 from actlab.models import create_model, list_models, model_info
 from actlab.models.stochastic_depth import expected_active_blocks, survival_probs
 
@@ -73,11 +74,9 @@ def test_sentinel_replaces_every_activation(name, monkeypatch):
     def boom(*a, **k):
         raise AssertionError(f"{name}: functional activation called in forward")
 
-    for mod, fname in [(torch, "relu"), (torch, "relu_"), (torch, "sigmoid"), (torch, "tanh"), (F, "relu"),
-                       (F, "relu6"), (F, "gelu"), (F, "silu"), (F, "elu"), (F, "leaky_relu"), (F, "softplus"),
-                       (F, "mish"), (F, "hardtanh"), (F, "selu"), (F, "celu"), (F, "sigmoid"), (F, "tanh"),
-                       (torch.Tensor, "relu"), (torch.Tensor, "relu_"), (torch.Tensor, "sigmoid"), (torch.Tensor, "tanh")]:
-        monkeypatch.setattr(mod, fname, boom)
+    for call in TORCH_CALLS:  # every functional and tensor-method form of a torch activation
+        space, _, fname = call.path.rpartition(".")
+        monkeypatch.setattr({"torch": torch, "torch.nn.functional": F, "torch.Tensor": torch.Tensor}[space], fname, boom)
     model.eval()
     with torch.no_grad():
         model(x)

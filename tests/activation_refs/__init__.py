@@ -21,6 +21,8 @@ Fields of :class:`Ref`:
     compile_ok: ``torch.compile`` is expected to match eager.
     k: number of input channels reduced into one output channel (logical activations), else 1;
         ``fn`` then receives arrays whose channel dim (dim 1) is divisible by ``k``.
+    eval_mode: the module is random in training mode (RReLU), so the suite checks it in eval mode,
+        where it is the fixed function ``fn``; its training mode has its own tests.
 """
 
 from __future__ import annotations
@@ -45,11 +47,12 @@ class Ref:
     half_ok: bool = True
     compile_ok: bool = True
     k: int = 1
+    eval_mode: bool = False
 
 
 def _merge() -> dict[str, Ref]:
     refs: dict[str, Ref] = {}
-    for mod_name in ("classic", "seeds"):
+    for mod_name in ("classic", "seeds", "torch_nn"):
         try:
             mod = importlib.import_module(f"{__name__}.{mod_name}")
         except ModuleNotFoundError as e:

@@ -19,6 +19,8 @@ from ._resolve import ActSite, PerLayer, build_act, per_layer
 from . import classic, dubey, gates, pvlu  # noqa: E402,F401  [zoo-modules]
 from . import ada, colu, fplus, hu_adaptive, laaf, logical, nish, oscillating  # noqa: E402,F401  [zoo-modules: seeds]
 from .laaf import laaf_global, slope_recovery  # noqa: E402  [zoo-modules: seeds]
+from . import shrink  # noqa: E402,F401  [zoo-modules: torch]
+from . import torch_table  # noqa: E402,F401  (the one table of torch activations)
 
 __all__ = [
     "AUTO_CPU_MIN_NUMEL",

@@ -126,7 +126,12 @@ class _Scaled(Activation):
 
     def _compose(self, make: Callable[[Callable[..., T], int], Callable[..., T]]) -> None:
         """Composes the formula once (not inside a torch.compile trace) and prepares its fused op."""
-        probe = self.base.formula_call(torch.zeros(probe_shape(self.base))) if isinstance(self.base, Activation) else None
+        probe = None
+        if isinstance(self.base, Activation):
+            mode = self.base.training
+            self.base.eval()  # a base random in training mode (rrelu) has its formula in eval mode
+            probe = self.base.formula_call(torch.zeros(probe_shape(self.base)))
+            self.base.train(mode)
         self._fn = None if probe is None else make(probe.fn, len(probe.params))
         self._prepare_fused(self._fn)
 

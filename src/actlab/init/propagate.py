@@ -39,13 +39,12 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from ..activations import Activation
+from ..activations import Activation, activation_info
+from ..activations.torch_table import is_torch_activation, module_for_call, torch_module_row
 from .moments import Moments, activation_moments, elementwise_fn, is_stochastic, shared_expectation
 
 __all__ = [
     "Stat",
-    "TORCH_ACTIVATIONS",
-    "MONOTONE_TORCH",
     "is_activation",
     "module_rule",
     "add",
@@ -65,15 +64,6 @@ __all__ = [
     "BATCH_NORMS",
 ]
 
-TORCH_ACTIVATIONS: tuple[type[nn.Module], ...] = (
-    nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.CELU, nn.SELU, nn.GELU, nn.SiLU, nn.Mish, nn.Sigmoid,
-    nn.Tanh, nn.Softplus, nn.Softsign, nn.Hardtanh, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid,
-    nn.LogSigmoid, nn.Tanhshrink, nn.Softshrink, nn.Hardshrink, nn.Threshold,
-)  # fmt: skip
-MONOTONE_TORCH: tuple[type[nn.Module], ...] = (
-    nn.ReLU, nn.ELU, nn.CELU, nn.SELU, nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Softsign, nn.Hardtanh,
-    nn.ReLU6, nn.Hardsigmoid, nn.LogSigmoid, nn.Identity,
-)  # fmt: skip
 NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm)
 DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)
 AVG_POOLS = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)
@@ -83,8 +73,8 @@ ADAPTIVE_MAX = (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d
 PASS_THROUGH = (nn.Identity, nn.Flatten, nn.Unflatten, nn.ChannelShuffle, nn.PixelShuffle, nn.PixelUnshuffle)
 
 SUPPORTED_KINDS = (
-    "Linear, Conv1d/2d/3d (grouped, depthwise); activations (any actlab Activation, torch.nn "
-    "activations, functional relu/gelu/silu/tanh/sigmoid/...); BatchNorm/LayerNorm/GroupNorm/"
+    "Linear, Conv1d/2d/3d (grouped, depthwise); activations (any actlab Activation; the torch.nn "
+    "activations, functional calls and tensor methods of actlab.activations.torch_table); BatchNorm/LayerNorm/GroupNorm/"
     "InstanceNorm; Dropout/Dropout1d/2d/3d; AvgPool, MaxPool, AdaptiveAvgPool, AdaptiveMaxPool "
     "(1d/2d/3d) and mean/amax over dims; ZeroPad and F.pad with zeros; add, sub, mul, neg, scalar div, cat, stack; Identity, "
     "Flatten, Unflatten, view/reshape/permute/transpose/squeeze/unsqueeze/slicing/chunk/split"
@@ -116,16 +106,37 @@ def _s(mean: float, var: float, *parents: Stat, shared: float = 0.0) -> Stat:
 
 
 def is_activation(module: nn.Module) -> bool:
-    return isinstance(module, (Activation, *TORCH_ACTIVATIONS))
+    """Whether ``module`` is an actlab activation or a ``torch.nn`` one of the torch table."""
+    return isinstance(module, Activation) or is_torch_activation(module)
+
+
+# where monotonicity is confirmed at the module's current parameters (float64, dense near 0)
+_TAIL = torch.logspace(-3, 3, 200, dtype=torch.float64)
+_MONO_GRID = torch.cat([-_TAIL, torch.linspace(-30, 30, 6001, dtype=torch.float64), _TAIL]).unique()
 
 
 def _monotone(act: Any) -> bool:
+    """Whether ``act`` is non-decreasing, so that ``max_i f(x_i) = f(max_i x_i)``.
+
+    Its zoo row's claim (``activation_info(name).monotonic``: the actlab class's row, or the row a
+    ``torch.nn`` module equals by the torch table) holds at default parameters; it is confirmed on a
+    dense grid at the module's current ones (``nn.LeakyReLU(-0.1)``, ``nn.Threshold(0.1, 20)``, a
+    PReLU trained to a negative slope are not monotone). Where either says no, max pooling after
+    ``act`` uses Monte Carlo.
+    """
     if isinstance(act, Activation):
         info = type(act).info
-        return bool(info and info.monotonic)
-    if isinstance(act, nn.LeakyReLU):
-        return act.negative_slope >= 0
-    return isinstance(act, MONOTONE_TORCH)
+    else:
+        row = torch_module_row(act) if isinstance(act, nn.Module) else None
+        info = activation_info(row.name) if row is not None else None
+    if info is None or not info.monotonic:
+        return False
+    with torch.no_grad():
+        y = elementwise_fn(act)(_MONO_GRID)
+    y = y.reshape(len(_MONO_GRID), -1)
+    if not torch.isfinite(y).all():
+        return False
+    return bool((y.diff(dim=0) >= -1e-12 * (1.0 + y.abs().max())).all())
 
 
 # ---------------------------------------------------------------- elementwise combinations
@@ -183,7 +194,7 @@ def max_pool(a: Stat, k: int, seed: int = 0) -> Stat:
         return a
     if a.act is None or a.pre is None:
         first, second, shared = shared_expectation(lambda x: x, a.mean, a.shared, a.var - a.shared, k)
-    elif _monotone(a.act) and not is_stochastic(a.act):
+    elif not is_stochastic(a.act) and _monotone(a.act):
         pre = a.pre
         first, second, shared = shared_expectation(elementwise_fn(a.act), pre.mean, pre.shared, pre.var - pre.shared, k)
     else:  # non-monotone activation: seeded Monte Carlo of max_i f(c + e_i)
@@ -270,10 +281,6 @@ _ADD = {"add", "add_", "iadd", "__add__", "__iadd__", "__radd__"}
 _SUB = {"sub", "sub_", "isub", "__sub__", "__isub__"}
 _MUL = {"mul", "mul_", "imul", "__mul__", "__imul__", "__rmul__"}
 _DIV = {"truediv", "div", "div_", "itruediv", "__truediv__"}
-_FUNC_ACTS = {
-    "relu", "relu_", "gelu", "silu", "tanh", "sigmoid", "elu", "selu", "celu", "leaky_relu", "softplus",
-    "mish", "relu6", "hardtanh", "hardswish", "hardsigmoid", "softsign", "logsigmoid",
-}  # fmt: skip
 BATCH_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)
 _NORM_FNS = {"batch_norm", "layer_norm", "group_norm", "instance_norm"}
 _DROPOUT_FNS = {"dropout", "dropout1d", "dropout2d", "dropout3d"}
@@ -281,20 +288,6 @@ _DROPOUT_FNS = {"dropout", "dropout1d", "dropout2d", "dropout3d"}
 
 def op_name(target: Any) -> str:
     return target if isinstance(target, str) else getattr(target, "__name__", str(target))
-
-
-class _FuncAct(nn.Module):
-    """A functional activation call ``fn(x, *args, **kw)`` as a module (so its moments are cached)."""
-
-    def __init__(self, fn: Any, args: tuple, kwargs: dict) -> None:
-        super().__init__()
-        self.fn, self.args, self.kw = fn, args, kwargs
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (getattr(x, self.fn)(*self.args, **self.kw)) if isinstance(self.fn, str) else self.fn(x, *self.args, **self.kw)
-
-    def extra_repr(self) -> str:
-        return f"{op_name(self.fn)}, {self.args!r}, {self.kw!r}"
 
 
 def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any, seed: int) -> Stat | None:
@@ -342,8 +335,12 @@ def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any
     x = args[0] if args else None
     if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
         return None
-    if name in _FUNC_ACTS:
-        return activation(_FuncAct(target, tuple(args[1:]), dict(kwargs)), first, seed)
+    try:  # an activation call of the torch table
+        eq = module_for_call(target, tuple(args), dict(kwargs))
+    except (TypeError, ValueError):  # e.g. torch.rrelu(x, generator=g): no module equals it
+        eq = None
+    if eq is not None:
+        return activation(eq[0], first, seed)
     if name in _NORM_FNS:
         return Stat(0.0, 1.0)
     if name in _DROPOUT_FNS:

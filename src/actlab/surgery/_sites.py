@@ -3,60 +3,30 @@
 from __future__ import annotations
 
 import fnmatch
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 import torch
-import torch.nn.functional as F
 from torch import fx, nn
 
 from ..activations import Activation
-from ..activations._registry import ACTIVATIONS, canonical_activation_name
+from ..activations._registry import ACTIVATIONS, activation_class, canonical_activation_name
+from ..activations.torch_table import (
+    TORCH_ACTIVATION_CLASSES,
+    is_torch_activation,
+    module_for_call,
+    torch_call,
+    torch_module_row,
+    zoo_equivalent,
+)
 from ..registry import normalize_name
 
 __all__ = ["UntraceableError", "is_activation_module"]
 
-# registry function). A module whose values differ (LeakyReLU(0.2)) has no base name for warm start.
-_NN_BASES: dict[type, tuple[str, dict[str, Any]]] = {
-    nn.ReLU: ("relu", {}),
-    nn.ReLU6: ("relu6", {}),
-    nn.LeakyReLU: ("leaky_relu", {"negative_slope": 0.01}),
-    nn.ELU: ("elu", {"alpha": 1.0}),
-    nn.CELU: ("celu", {"alpha": 1.0}),
-    nn.SELU: ("selu", {}),
-    nn.GELU: ("gelu", {"approximate": "none"}),  # GELU(approximate="tanh") -> "gelu_tanh" below
-    nn.SiLU: ("silu", {}),
-    nn.Mish: ("mish", {}),
-    nn.Softplus: ("softplus", {"beta": 1.0, "threshold": 20.0}),
-    nn.Tanh: ("tanh", {}),
-    nn.Sigmoid: ("sigmoid", {}),
-    nn.Hardtanh: ("hardtanh", {"min_val": -1.0, "max_val": 1.0}),
-    nn.Hardsigmoid: ("hardsigmoid", {}),
-    nn.Hardswish: ("hardswish", {}),
-    nn.Softsign: ("softsign", {}),
-}
-_NN_ACTIVATIONS: tuple[type, ...] = (*_NN_BASES, nn.PReLU)
-
-# functional call -> (equivalent module class, names of its positional arguments after the input)
-_FUNCTIONS: dict[Callable, tuple[type, tuple[str, ...]]] = {
-    F.relu: (nn.ReLU, ("inplace",)), torch.relu: (nn.ReLU, ()), torch.relu_: (nn.ReLU, ()),
-    F.relu_: (nn.ReLU, ()), F.relu6: (nn.ReLU6, ("inplace",)),
-    F.leaky_relu: (nn.LeakyReLU, ("negative_slope", "inplace")),
-    F.elu: (nn.ELU, ("alpha", "inplace")), F.celu: (nn.CELU, ("alpha", "inplace")),
-    F.selu: (nn.SELU, ("inplace",)), torch.selu: (nn.SELU, ()),
-    F.gelu: (nn.GELU, ("approximate",)), F.silu: (nn.SiLU, ("inplace",)), F.mish: (nn.Mish, ("inplace",)),
-    F.softplus: (nn.Softplus, ("beta", "threshold")),
-    torch.tanh: (nn.Tanh, ()), F.tanh: (nn.Tanh, ()), torch.sigmoid: (nn.Sigmoid, ()), F.sigmoid: (nn.Sigmoid, ()),
-    F.hardtanh: (nn.Hardtanh, ("min_val", "max_val", "inplace")),
-    F.hardsigmoid: (nn.Hardsigmoid, ("inplace",)), F.hardswish: (nn.Hardswish, ("inplace",)),
-    F.softsign: (nn.Softsign, ()),
-}
-_INPLACE_FUNCTIONS = (torch.relu_, F.relu_)
-_METHODS: dict[str, type] = {
-    "relu": nn.ReLU, "relu_": nn.ReLU, "tanh": nn.Tanh, "tanh_": nn.Tanh, "sigmoid": nn.Sigmoid, "sigmoid_": nn.Sigmoid,
-}
-
 Where = Union[None, str, type, tuple, Callable[[str, nn.Module], bool]]
+
+
 class UntraceableError(ValueError):
     """``torch.fx`` cannot trace the model, so functional activation calls cannot be swapped."""
 
@@ -67,18 +37,31 @@ def _registered_classes() -> tuple[type, ...]:
 
 
 def is_activation_module(m: nn.Module) -> bool:
-    """Whether ``m`` is an activation: a ``torch.nn`` activation, an actlab one, or a registered class."""
-    return isinstance(m, (Activation, *_NN_ACTIVATIONS, *_registered_classes()))
+    """Whether ``m`` is an activation: a ``torch.nn`` activation of the torch table
+    (:mod:`actlab.activations.torch_table`), an actlab one, or a registered class."""
+    return isinstance(m, (Activation, *TORCH_ACTIVATION_CLASSES, *_registered_classes()))
+
+
+def keyword_defaults(cls: type[nn.Module]) -> dict[str, Any]:
+    """Default values of the keyword-only hyperparameters of an activation class's constructor."""
+    params = inspect.signature(cls.__init__).parameters.values()
+    return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY and p.default is not p.empty}
 
 
 def base_name(m: nn.Module) -> str | None:
-    """Registry name of the fixed function ``m`` computes, or ``None`` (PReLU, LeakyReLU(0.2), PVLU...)."""
-    if isinstance(m, nn.GELU) and m.approximate == "tanh":
-        return "gelu_tanh"
-    for klass in type(m).__mro__:
-        if klass in _NN_BASES:
-            name, values = _NN_BASES[klass]
-            return name if all(getattr(m, k) == v for k, v in values.items()) else None
+    """Registry name of the fixed function ``m`` computes, or ``None`` (PReLU, LeakyReLU(0.2), PVLU...).
+
+    A ``torch.nn`` module has one when it equals its zoo activation (the torch table) at that
+    activation's default hyperparameters and holds no trainable parameters; an actlab module when
+    its parameters are at their documented initial values and its constants at their defaults.
+    """
+    if is_torch_activation(m):
+        row, eq = torch_module_row(m), zoo_equivalent(m)
+        if row is None or row.trainable or eq is None:
+            return None
+        name, kwargs = eq
+        defaults = keyword_defaults(activation_class(name))
+        return name if all(k in defaults and defaults[k] == v for k, v in kwargs.items()) else None
     info = getattr(m, "info", None)
     if not isinstance(m, Activation) or info is None:
         return None
@@ -86,6 +69,9 @@ def base_name(m: nn.Module) -> str | None:
     for name, value in m.param_values().items():  # only at its documented values is it "the" function
         if name not in inits or not torch.allclose(value.detach().double(), torch.tensor(inits[name]).double()):
             return None
+    defaults = keyword_defaults(type(m))
+    if any(c in defaults and getattr(m, c) != defaults[c] for c in type(m).consts):
+        return None  # Softplus(threshold=5), RReLU(lower=0.1): another function than the row's
     return info.name
 
 
@@ -194,22 +180,13 @@ class Site:
 
 
 def _call_equivalent(node: fx.Node) -> tuple[nn.Module, bool] | None:
-    """(equivalent torch.nn module, in-place?) for an activation call node, else ``None``."""
-    if node.op == "call_function" and node.target in _FUNCTIONS:
-        cls, argnames = _FUNCTIONS[node.target]
-        kwargs = dict(zip(argnames, node.args[1:]))
-        kwargs.update({k: v for k, v in node.kwargs.items() if k != "input"})
-        inplace = bool(kwargs.pop("inplace", False)) or node.target in _INPLACE_FUNCTIONS
-    elif node.op == "call_method" and node.target in _METHODS:
-        cls, kwargs = _METHODS[node.target], dict(node.kwargs)
-        inplace = node.target.endswith("_")
-        if len(node.args) > 1 or kwargs:
-            return None
-    else:
+    """(equivalent torch.nn module, in-place?) for an activation call node (the torch table), else ``None``."""
+    if node.op not in ("call_function", "call_method") or torch_call(node.target) is None:
         return None
-    if any(isinstance(v, fx.Node) for v in kwargs.values()):
+    given = [*node.args[1:], *(v for k, v in node.kwargs.items() if k != "input")]
+    if any(isinstance(v, fx.Node) for v in given):
         raise ValueError(f"activation call {node.format_node()} has tensor-valued arguments; it cannot be swapped")
-    return cls(**kwargs), inplace
+    return module_for_call(node.target, tuple(node.args), dict(node.kwargs))
 
 
 def graph_sites(gm: fx.GraphModule) -> list[Site]:
@@ -225,9 +202,11 @@ def graph_sites(gm: fx.GraphModule) -> list[Site]:
         eq = _call_equivalent(node)
         if eq is None:
             continue
+        if "training" not in torch_call(node.target).args:  # a call runs in the model's mode (F.rrelu has its own)
+            eq[0].train(gm.training)
         stack = node.meta.get("nn_module_stack") or {}
         scope = list(stack.values())[-1][0] if stack else ""
-        op = node.target if isinstance(node.target, str) else node.target.__name__
+        op = torch_call(node.target).path.rpartition(".")[2]  # F.logsigmoid is log_sigmoid: say logsigmoid
         base = f"{scope}.{op}()" if scope else f"{op}()"
         k = uses[base] = uses.get(base, -1) + 1
         kind = "method" if node.op == "call_method" else "function"

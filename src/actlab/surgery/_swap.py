@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -11,7 +12,9 @@ from torch import fx, nn
 
 from ..activations import Activation, ActSite, build_act
 from ..activations._base import Identity
+from ..activations.torch_table import zoo_equivalent
 from ._sites import (
+    Site,
     UntraceableError,
     Where,
     base_name,
@@ -21,7 +24,6 @@ from ._sites import (
     module_sites,
     same_name,
     selector,
-    Site,
     trace,
 )
 
@@ -82,6 +84,9 @@ class SwapReport:
 def _warm_start(new: nn.Module, old: nn.Module, site: str) -> None:
     """Sets ``new``'s parameters from ``ActivationInfo.warm_start`` so that ``new(x) == old(x)``."""
     base = base_name(old)
+    if base is None and _same_function(new, old):
+        _check_equal(new, old, site)  # e.g. nn.Softshrink(0.3) -> create_activation("softshrink", lambd=0.3)
+        return
     if base is None:
         raise ValueError(
             f"site {site!r}: warm_start=True needs the old activation to be a fixed registered function, but "
@@ -108,15 +113,43 @@ def _warm_start(new: nn.Module, old: nn.Module, site: str) -> None:
     _check_equal(new, old, site)
 
 
+def _same_function(new: nn.Module, old: nn.Module) -> bool:
+    """Whether ``new`` is the zoo activation a ``torch.nn`` module ``old`` equals (the torch table), with
+    the same hyperparameters (read from ``old``), so there is nothing to initialize."""
+    eq = zoo_equivalent(old)
+    info = getattr(new, "info", None)
+    if eq is None or not isinstance(new, Activation) or info is None or not same_name(eq[0], info.name):
+        return False
+    for key, want in eq[1].items():
+        if key in new._constraints:
+            have = new.value(key).detach()
+            if have.numel() != 1:
+                return False
+            have = float(have.reshape(()))
+        else:
+            have = getattr(new, key, None)
+        if not isinstance(have, (int, float)) or not math.isclose(have, want, rel_tol=1e-6, abs_tol=1e-12):
+            return False
+    return True
+
+
 def _check_equal(new: nn.Module, old: nn.Module, site: str) -> None:
-    """Guards against a wrong warm_start row: compares both functions on a probe grid."""
+    """Guards against a wrong warm_start row: compares both functions on a probe grid, in eval mode
+    (where a random activation such as RReLU is a fixed function)."""
     ref = next(iter(new.parameters()), None)
     kw = {"device": ref.device, "dtype": ref.dtype} if ref is not None else {}
     x = torch.linspace(-6.0, 6.0, 121, **kw).view(1, 1, -1)
     if isinstance(new, Activation) and new.shape == "channel":
         x = x.expand(1, new.num_channels, 121).movedim(1, new.channel_dim % 3)
-    with torch.no_grad():
-        a, b = new(x), old(x.clone())
+    modes = {m: m.training for m in (*new.modules(), *old.modules())}
+    try:
+        new.eval()
+        old.eval()
+        with torch.no_grad():
+            a, b = new(x), old(x.clone())
+    finally:
+        for m, t in modes.items():
+            m.training = t
     if not torch.allclose(a, b, rtol=1e-5, atol=1e-6):
         raise ValueError(
             f"site {site!r}: the warm_start values of {type(new).__name__} do not reproduce {old!r} "
@@ -136,10 +169,13 @@ def swap_activations(
 ) -> SwapReport:
     """Replaces the activations of ``model`` by fresh ``act`` modules, one per site.
 
-    Sites are activation modules (the ``torch.nn`` activations ReLU ... Softsign, PReLU, every actlab
-    :class:`~actlab.Activation` and registered class) and, when ``torch.fx`` can trace the model,
-    activation calls in ``forward``: ``torch.relu``, ``F.relu``, ``x.relu()``, ``F.gelu``,
-    ``torch.tanh``, ``torch.sigmoid``, ``F.silu``, ``F.leaky_relu``, ... (and their in-place forms).
+    Sites are activation modules (every ``torch.nn`` activation of the torch table,
+    :data:`actlab.activations.torch_table.TORCH_MODULES`: ReLU ... Softsign, PReLU, RReLU, LogSigmoid,
+    the shrinks, Threshold; every actlab :class:`~actlab.Activation` and registered class) and, when
+    ``torch.fx`` can trace the model, activation calls in ``forward``
+    (:data:`~actlab.activations.torch_table.TORCH_CALLS`): ``torch.relu``, ``F.relu``, ``x.relu()``,
+    ``F.gelu``, ``torch.tanh``, ``torch.sigmoid``, ``F.softshrink``, ``F.threshold``, ... (and their
+    in-place forms).
 
     **In place or a new model.** Module sites are replaced in place, so ``report.model is model``.
     Functional calls, and modules called at several places (each call gets its own module), cannot
@@ -157,7 +193,9 @@ def swap_activations(
     ``activation_info(new).warm_start[old]``, where ``old`` is the registry name of the function the
     replaced activation computes (``nn.ReLU`` -> ``"relu"``, ``nn.Tanh`` -> ``"tanh"``,
     ``F.gelu`` -> ``"gelu"``), so the swapped model's output equals the original's at step 0
-    (checked on a probe grid). Raises ``ValueError`` where no such values exist.
+    (checked on a probe grid, in eval mode). Replacing a ``torch.nn`` module by the zoo activation it
+    equals with the same hyperparameters (``nn.Softshrink(0.3)`` by ``("softshrink", {"lambd": 0.3})``)
+    needs no values. Raises ``ValueError`` where no such values exist.
 
     Args:
         model: the network.
@@ -201,6 +239,7 @@ def swap_activations(
 def _fresh(act: Any, site: Site, index: int, ch: tuple[int, int] | None, warm: bool, ref: Any) -> nn.Module:
     num, dim = ch if ch is not None else (None, 1)
     new = build_act(act, ActSite(site.name, index, num, dim))
+    new.train(site.old.training)  # the replaced activation's mode (RReLU is random in training mode only)
     if ref is not None:
         new = new.to(device=ref.device, dtype=ref.dtype) if ref.is_floating_point() else new.to(ref.device)
     if warm:
