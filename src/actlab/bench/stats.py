@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import stats as _st
@@ -193,7 +193,7 @@ def wilcoxon_holm(table: np.ndarray, names: Sequence[str]) -> list[PairwiseResul
         rows.append((names[i], names[j], rp, rm))
         ps.append(p)
     adj = holm(ps) if ps else np.array([])
-    return [PairwiseResult(a, b, rp, rm, p, float(pa)) for (a, b, rp, rm), p, pa in zip(rows, ps, adj)]
+    return [PairwiseResult(a, b, rp, rm, p, float(pa)) for (a, b, rp, rm), p, pa in zip(rows, ps, adj, strict=True)]
 
 
 def nemenyi_cd(n_methods: int, n_blocks: int, alpha: float = 0.05) -> float:

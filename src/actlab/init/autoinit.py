@@ -87,7 +87,9 @@ def _fit_output(m: nn.Module, x: torch.Tensor, target_var: float) -> float:
 class _Run:
     """State shared by the fx and hook traversals: re-initializes weighted layers, records them."""
 
-    def __init__(self, model: nn.Module, target_var: float, fallback: str | None, seed: int, generator: torch.Generator | None) -> None:
+    def __init__(
+        self, model: nn.Module, target_var: float, fallback: str | None, seed: int, generator: torch.Generator | None
+    ) -> None:
         self.names = {m: n or type(m).__name__ for n, m in model.named_modules()}
         self.target_var, self.fallback, self.seed, self.generator = target_var, fallback, seed, generator
         self.records: dict[nn.Module, LayerRecord] = {}
@@ -97,7 +99,9 @@ class _Run:
         self._shared: set[nn.Module] = set()
         self._unsupported: set[str] = set()
 
-    def weighted(self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True, before_norm: bool = False) -> Stat:
+    def weighted(
+        self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True, before_norm: bool = False
+    ) -> Stat:
         (rho, q), fi = coverage_stats(m, x.shape), fan_in(m)
         if m in self.records:  # shared layer: keep the first call's weights
             rec = self.records[m]
@@ -147,7 +151,9 @@ class _Run:
         )
         offsets = stat.shared + (0.0 if center else stat.mean**2)  # channel offsets sum_j w_cj m_j
         if single:  # one unit: its offset w mu is its (known) mean, not part of its variance
-            return Stat(float(m.weight.reshape(-1)[0]) * rho * stat.mean, self.target_var, shared=var_w * rho * stat.shared)
+            return Stat(
+                float(m.weight.reshape(-1)[0]) * rho * stat.mean, self.target_var, shared=var_w * rho * stat.shared
+            )
         return Stat(0.0, self.target_var, shared=var_w * fi * rho * offsets)
 
     def _center(self, before_norm: bool) -> bool:
@@ -370,7 +376,8 @@ def autoinit(
     missed = [run.names[m] for m in model.modules() if is_weighted(m) and m not in run.records]
     if missed:
         run.notes.append(
-            f"{len(missed)} weighted layer(s) never ran on the sample batch and kept their init: {', '.join(missed[:5])}"
+            f"{len(missed)} weighted layer(s) never ran on the sample batch and kept their init: "
+            f"{', '.join(missed[:5])}"
         )
     kept = [
         f"{name}.{pname}" if name else pname
@@ -380,7 +387,8 @@ def autoinit(
     ]
     if kept:  # e.g. capsule routing matrices, embeddings, positional parameters
         run.notes.append(
-            f"{len(kept)} parameter(s) outside Linear/Conv/norm/activation modules kept their init: {', '.join(kept[:5])}"
+            f"{len(kept)} parameter(s) outside Linear/Conv/norm/activation modules kept their init: "
+            f"{', '.join(kept[:5])}"
             + (", ..." if len(kept) > 5 else "")
         )
     layers = []  # measured on a held-out batch: a calibration may look at the traversal batch, never at this one

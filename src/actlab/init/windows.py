@@ -4,7 +4,7 @@ windows of a batch (for its ``calibrate`` options)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F

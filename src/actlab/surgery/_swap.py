@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
-from torch import fx, nn
+from torch import nn
 
 from ..activations import Activation, ActSite, build_act
 from ..activations._base import Identity
 from ._sites import (
+    Site,
     UntraceableError,
     Where,
     base_name,
@@ -21,7 +23,6 @@ from ._sites import (
     module_sites,
     same_name,
     selector,
-    Site,
     trace,
 )
 
@@ -248,7 +249,7 @@ def _swap_modules(model, act, select, warm, example_input, ref) -> tuple[nn.Modu
         found = [(s, _with_shape(ch, shapes.get(s.name))) for s, ch in found]
     # build (and warm-start) every replacement before touching the model: an error leaves it unchanged
     news = [(s, ch, _fresh(act, s, i, ch, warm, ref)) for i, (s, ch) in enumerate(found) if select(s.name, s.old)]
-    for site, ch, new in news:
+    for site, _ch, new in news:
         _set_module(model, site.path, new)
     return model, [_record(site, new, ch, site.path, warm) for site, ch, new in news]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.nn import functional as F
@@ -61,4 +61,6 @@ def evaluate(
     pred = torch.cat(preds)
     recall, f1 = per_class_metrics(y, pred, num_classes)
     n = len(y)
-    return EvalMetrics(acc=float((pred == y).double().mean()), loss=float(loss_sum) / n, recall=tuple(recall), f1=tuple(f1), n=n)
+    return EvalMetrics(
+        acc=float((pred == y).double().mean()), loss=float(loss_sum) / n, recall=tuple(recall), f1=tuple(f1), n=n
+    )

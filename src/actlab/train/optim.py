@@ -41,7 +41,9 @@ def param_groups_for(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
     return [g for g in groups if g["params"]]
 
 
-def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, seed: int | None = None) -> torch.optim.Optimizer:
+def make_optimizer(
+    model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, seed: int | None = None
+) -> torch.optim.Optimizer:
     """The optimizer ``cfg.optimizer`` over :func:`param_groups_for` ``(model, cfg)``.
 
     ``sgd``, ``nesterov`` and ``langevin_sgd`` use ``cfg.momentum`` (set it to 0 for the paper's
