@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .stats import cd_cliques
 
+if TYPE_CHECKING:  # matplotlib is imported lazily, when a figure is drawn
+    from matplotlib.figure import Figure
+
 __all__ = ["cd_diagram", "activation_curves_figure", "training_curves_figure"]
 
 
-def _png(fig: object) -> bytes:
+def _png(fig: Figure) -> bytes:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -44,7 +48,7 @@ def cd_diagram(avg_ranks: Mapping[str, float], cd: float, title: str = "") -> by
         cd: the critical difference (from :func:`actlab.bench.stats.nemenyi_cd`).
     """
     plt = _plt()
-    names = sorted(avg_ranks, key=avg_ranks.get)
+    names = sorted(avg_ranks, key=lambda n: avg_ranks[n])
     ranks = np.array([avg_ranks[n] for n in names])
     k = len(names)
     half = (k + 1) // 2

@@ -208,7 +208,7 @@ def nemenyi_cd(n_methods: int, n_blocks: int, alpha: float = 0.05) -> float:
     return q * math.sqrt(n_methods * (n_methods + 1) / (6.0 * n_blocks))
 
 
-def cd_cliques(avg_ranks: Sequence[float], cd: float) -> list[tuple[int, int]]:
+def cd_cliques(avg_ranks: Sequence[float] | np.ndarray, cd: float) -> list[tuple[int, int]]:
     """Groups of methods not significantly different under the critical difference ``cd``.
 
     Args:

@@ -175,7 +175,8 @@ class ResultStore:
         out = []
         for r in self._conn.execute(q + " ORDER BY id", args):
             result = None if r[7] is None else json.loads(r[7])
-            out.append(RunRow(*r[:6], json.loads(r[6]), result, r[8], r[9], json.loads(r[10]), *r[11:14]))
+            out.append(RunRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), result, r[8], r[9],
+                              json.loads(r[10]), r[11], r[12], r[13]))
         return out
 
     def count(self) -> int:

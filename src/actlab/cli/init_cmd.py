@@ -29,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
+_CENTER: dict[str, bool | str] = {"off": False, "on": True, "auto": "auto"}
+
+
 def _run(args: argparse.Namespace) -> int:
     import torch
 
@@ -48,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     report = autoinit(
         model, input_shape=shape, target_var=args.target_var, fallback=args.fallback,
         seed=args.seed, generator=torch.Generator().manual_seed(args.seed), batch_size=args.batch_size,
-        center={"off": False, "on": True, "auto": "auto"}[args.center],
+        center=_CENTER[args.center],
         calibrate=False if args.calibrate == "off" else args.calibrate,
     )  # fmt: skip
     print(f"AutoInit: {args.model} with {args.act}, input {shape}")

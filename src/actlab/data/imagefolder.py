@@ -85,7 +85,7 @@ def load_image_folder(
             f"{name}: class folders {extra or found} in {folder} do not match classes={list(classes)}; "
             f"expected layout: {layout}"
         )
-    hw = (size, size) if isinstance(size, int) else (tuple(size) if size is not None else None)
+    hw = None if size is None else (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     images, labels = [], []
     for label, cls in enumerate(classes):
         cls_dir = folder / cls

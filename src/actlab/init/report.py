@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from .schemes import fan_in, is_weighted
+from .schemes import fan_in, is_weighted, weight_of
 
 __all__ = [
     "LayerRecord", "InitReport", "measure_init", "measure_layers", "sample_batch", "preserved_state", "TRAIN_KINDS",
@@ -214,7 +214,7 @@ def measure_init(
     batch = sample_batch(shape, batch_size, input_mean, input_var, seed, model)
     layers = [
         LayerRecord(
-            name, kind_of(m), i, fan_in(m), float(m.weight.detach().double().var(unbiased=False)),
+            name, kind_of(m), i, fan_in(m), float(weight_of(m).detach().double().var(unbiased=False)),
             meas_mean=mm, meas_var=mv,
         )
         for i, (name, m, mm, mv) in enumerate(measure_layers(model, batch, seed))
@@ -245,4 +245,5 @@ def resolve_shape(example_input: torch.Tensor | None, input_shape: tuple[int, ..
                 f"example_input has per-sample shape {shape} but input_shape={tuple(input_shape)}; pass one of them"
             )
         return shape
+    assert input_shape is not None  # one of the two, checked above
     return tuple(int(s) for s in input_shape)

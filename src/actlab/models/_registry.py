@@ -6,7 +6,7 @@ import difflib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from torch import nn
 
@@ -56,6 +56,8 @@ class ModelInfo:
 
 MODELS: Registry[ModelInfo] = Registry("model")
 
+B = TypeVar("B", bound=Callable[..., nn.Module])  # a builder keeps its own signature when registered
+
 
 def register_model(
     name: str,
@@ -67,14 +69,14 @@ def register_model(
     test_kwargs: dict | None = None,
     has_activation: bool = True,
     act_kwargs: tuple[str, ...] = ("act",),
-) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+) -> Callable[[B], B]:
     """Decorator registering a public builder ``fn(num_classes=, in_chans=, act=, norm=, ...)``.
 
     Name every keyword in the builder's signature (no ``**kw``): :func:`create_model` checks the
     keywords it is given against that signature and suggests the closest ones for a typo.
     """
 
-    def deco(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    def deco(fn: B) -> B:
         MODELS.add(
             name,
             ModelInfo(

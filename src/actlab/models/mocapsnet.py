@@ -64,7 +64,7 @@ def margin_loss(
         raise ValueError("pass both reconstruction= and images= for the reconstruction term, or neither")
     t = F.one_hot(target, lengths.shape[-1]).to(lengths.dtype)
     per = (t * F.relu(m_pos - lengths) ** 2 + lam * (1 - t) * F.relu(lengths - m_neg) ** 2).sum(-1)
-    if reconstruction is not None:
+    if reconstruction is not None and images is not None:  # both or neither, checked above
         per = per + recon_weight * ((reconstruction - images) ** 2).flatten(1).sum(-1)
     return per.sum() if reduction == "sum" else per.mean()
 

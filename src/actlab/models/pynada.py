@@ -13,6 +13,7 @@ site gets its own activation module (pass a factory returning one shared module 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -57,7 +58,7 @@ class PyNADAMLP(nn.Module):
         for i, w in enumerate(widths):
             a = sites(act, f"layers.{i}.act_a", w)
             b = sites(basal_act, f"layers.{i}.act_b", w)
-            layers.append(PyNADALayer(lambda f=f, w=w: nn.Linear(f, w), norm, w, a, b))
+            layers.append(PyNADALayer(functools.partial(nn.Linear, f, w), norm, w, a, b))
             f = w
         self.layers = nn.Sequential(*layers)
         self.head = nn.Linear(f, num_classes)

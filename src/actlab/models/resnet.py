@@ -113,11 +113,19 @@ class PreActBlock(nn.Module):
         return residual(short, lambda: self.conv2(self.act2(self.bn2(self.conv1(o)))), self.survival, self.training)
 
 
+_Block = type[BasicBlock] | type[Bottleneck] | type[PreActBlock]
+
+
 class ResNet(nn.Module):
     """CIFAR-stem ResNet over ``block`` with ``num_blocks`` per stage."""
 
+    layer1: nn.Sequential  # the four stages, set in __init__ by name
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+    layer4: nn.Sequential
+
     def __init__(
-        self, block: type, num_blocks: tuple[int, ...], num_classes: int, in_chans: int, act: Any,
+        self, block: _Block, num_blocks: tuple[int, ...], num_classes: int, in_chans: int, act: Any,
         norm: NormFactory, base_width: int, stochastic_depth: float | None, final_act: bool,
     ) -> None:
         super().__init__()
@@ -152,7 +160,7 @@ class ResNet(nn.Module):
 
 
 def _create_resnet(
-    block: type, num_blocks: tuple[int, ...], num_classes: int, in_chans: int, act: Any, norm: NormFactory,
+    block: _Block, num_blocks: tuple[int, ...], num_classes: int, in_chans: int, act: Any, norm: NormFactory,
     stochastic_depth: float | None, base_width: int, final_act: bool = True,
 ) -> ResNet:
     return ResNet(block, num_blocks, num_classes, in_chans, act, norm, base_width, stochastic_depth, final_act)

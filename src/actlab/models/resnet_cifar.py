@@ -69,6 +69,10 @@ class BasicBlockA(nn.Module):
 class CifarResNet(nn.Module):
     """conv3x3(16)-bn-act, three stages of ``n`` blocks (16, 32, 64 channels), global average, linear."""
 
+    layer1: nn.Sequential  # the three stages, set in __init__ by name
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+
     def __init__(
         self, n: int, num_classes: int, in_chans: int, act: Any, norm: NormFactory,
         stochastic_depth: float | None, shortcut_pool: str, widths: tuple[int, ...],
@@ -92,7 +96,7 @@ class CifarResNet(nn.Module):
         kaiming_convs_(self)
         apply_stochastic_depth(self.blocks(), stochastic_depth)
 
-    def blocks(self) -> list[BasicBlockA]:
+    def blocks(self) -> list[nn.Module]:
         """Residual blocks in order from the input (the stochastic-depth ``l = 1..L``)."""
         return [b for layer in (self.layer1, self.layer2, self.layer3) for b in layer]
 

@@ -68,6 +68,7 @@ def simple_cnn(
         widths: channels per stage. convs_per_stage: 3x3 convs per stage. hidden: dense units.
         image_size: input height = width. dropout: (after each stage, before the head).
     """
+    stage_drop, head_drop = dropout  # a list from a JSON config works too
     return SimpleCNN(
-        num_classes, in_chans, act, norm, tuple(widths), convs_per_stage, hidden, image_size, tuple(dropout)
+        num_classes, in_chans, act, norm, tuple(widths), convs_per_stage, hidden, image_size, (stage_drop, head_drop)
     )

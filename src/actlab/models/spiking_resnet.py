@@ -11,7 +11,7 @@ gradient is chosen with ``surrogate_scale``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -165,9 +165,10 @@ class SpikingResNet(nn.Module):
         for t in range(self.time_steps):
             s, u_stem = self.stem.step(x, u_stem, t)
             for i, block in enumerate(self.blocks):
-                s, states[i] = block.step(s, states[i], t)
+                s, states[i] = cast(SpikingBlock, block).step(s, states[i], t)
             v = self.fc(torch.flatten(self.pool(s), 1))
             voltage = v if voltage is None else voltage + v
+        assert voltage is not None  # time_steps >= 1, checked in __init__
         return voltage / self.time_steps
 
 

@@ -15,6 +15,7 @@ gate leaves the branch's parameters without gradient for that step: under
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -65,4 +66,4 @@ def apply_stochastic_depth(blocks: Iterable[nn.Module], p_last: float | None) ->
     for block, p in zip(blocks, probs, strict=True):
         if not hasattr(block, "survival"):
             raise TypeError(f"{type(block).__name__} does not support stochastic depth (no 'survival' attribute)")
-        block.survival = p
+        cast(Any, block).survival = p  # a plain attribute of the block (checked above), not a submodule

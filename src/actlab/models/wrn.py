@@ -58,6 +58,10 @@ class WideBlock(nn.Module):
 class WideResNet(nn.Module):
     """WRN-d-k; see the module docstring."""
 
+    block1: nn.Sequential  # the three groups, set in __init__ by name
+    block2: nn.Sequential
+    block3: nn.Sequential
+
     def __init__(
         self, depth: int, widen: int, num_classes: int, in_chans: int, act: Any, norm: NormFactory,
         dropout: float, stochastic_depth: float | None, base_width: int,
@@ -84,7 +88,7 @@ class WideResNet(nn.Module):
         kaiming_convs_(self)
         apply_stochastic_depth(self.blocks(), stochastic_depth)
 
-    def blocks(self) -> list[WideBlock]:
+    def blocks(self) -> list[nn.Module]:
         """Residual blocks in order from the input."""
         return [b for g in (self.block1, self.block2, self.block3) for b in g]
 

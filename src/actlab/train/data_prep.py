@@ -43,7 +43,8 @@ def prepare_data(cfg: TrainConfig, device: torch.device, seed: int) -> tuple[Spl
     tr = load_dataset(cfg.dataset, root=cfg.data_root, split="train", **cfg.dataset_kwargs)
     te = load_dataset(cfg.dataset, root=cfg.data_root, split="test", **cfg.dataset_kwargs)
     x, y = tr.x, tr.y
-    xv = yv = None
+    xv: torch.Tensor | None = None
+    yv: torch.Tensor | None = None
     if cfg.val_fraction > 0:
         n_val = round(cfg.val_fraction * len(y))
         if not 0 < n_val < len(y):
@@ -73,6 +74,6 @@ def prepare_data(cfg: TrainConfig, device: torch.device, seed: int) -> tuple[Spl
             RandomCrop(padding=cfg.crop_padding, padding_mode=cfg.crop_padding_mode), RandomHorizontalFlip()
         )
     train = Split(move(x), y.to(device), tr.num_classes, transform)
-    val = None if xv is None else Split(move(xv), yv.to(device), tr.num_classes)
+    val = None if xv is None or yv is None else Split(move(xv), yv.to(device), tr.num_classes)
     test = Split(move(te.x), te.y.to(device), te.num_classes)
     return train, val, test

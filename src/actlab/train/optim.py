@@ -63,7 +63,7 @@ def make_optimizer(
     if name == "rmsprop":
         return torch.optim.RMSprop(groups, lr=cfg.lr)
     decay = cfg.decay_epochs * steps_per_epoch if cfg.langevin_decay else None
-    kw = dict(lr=cfg.lr, sigma=cfg.langevin_sigma, sigma_decay_steps=decay, seed=seed)
+    kw: dict[str, Any] = dict(lr=cfg.lr, sigma=cfg.langevin_sigma, sigma_decay_steps=decay, seed=seed)
     if name == "langevin_sgd":
         return LangevinSGD(groups, momentum=cfg.momentum, **kw)
     if name == "langevin_adam":

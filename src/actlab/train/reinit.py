@@ -118,7 +118,7 @@ class LayerwiseReinit:
         m = self.layers[i][1]
         if self.init_fn is not None:
             self.init_fn(m, gen)
-        elif hasattr(m, "reset_parameters"):
-            m.reset_parameters()
+        elif callable(reset := getattr(m, "reset_parameters", None)):
+            reset()
         else:
             m.load_state_dict(self._init_state[i])
