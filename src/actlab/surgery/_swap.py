@@ -179,8 +179,17 @@ def swap_activations(
         A :class:`SwapReport` listing every replaced site.
 
     Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> x = torch.randn(5, 4)
+        >>> before = model(x)
         >>> report = swap_activations(model, "pvlu", warm_start=True)
-        >>> model = report.model
+        >>> print(report)
+        swapped 1 activation site(s)
+          1 [module]: ReLU() -> PVLU(alpha=0, beta=1) (channels 8)
+        >>> report.model is model, torch.allclose(model(x), before)  # in place; warm start: same outputs
+        (True, True)
     """
     if functional not in ("auto", True, False):
         raise ValueError(f"functional must be 'auto', True or False, got {functional!r}")

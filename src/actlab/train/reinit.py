@@ -54,10 +54,16 @@ class LayerwiseReinit:
         init_fn: optional ``init_fn(module, generator)`` re-initializing one layer in place.
 
     Example:
-        >>> lw = LayerwiseReinit(model, generations=4)
-        >>> for g in range(4):
-        ...     lw.apply(g, seed=100 + g)  # generation 0 changes nothing
-        ...     train(model)
+        >>> from actlab import create_model
+        >>> model = create_model("mlp", num_classes=3, in_chans=4, width=8)
+        >>> lw = LayerwiseReinit(model, generations=3)
+        >>> for g in range(3):
+        ...     report = lw.apply(g, seed=100 + g)  # generation 0 changes nothing
+        ...     print(report.reinitialized, report.rescaled)
+        ...     # ... train the model for this generation's epochs here
+        () ()
+        ('blocks.1.fc', 'head') ('blocks.0.fc',)
+        ('head',) ('blocks.0.fc', 'blocks.1.fc')
     """
 
     def __init__(
