@@ -38,7 +38,8 @@ def runs(acts=ACTS, inits=INITS, seeds=SEEDS, base=BASE) -> list[dict]:
                 t = time.perf_counter()
                 r = train_one(TrainConfig(**base, act=act, init=init, seed=seed))
                 out.append({"act": act, "init": init, "seed": seed, "test_acc": r.test.acc,
-                            "diverged": bool(getattr(r, "diverged", False)), "wall_s": time.perf_counter() - t})  # fmt: skip
+                            "diverged": bool(getattr(r, "diverged", False)),
+                            "wall_s": time.perf_counter() - t})  # fmt: skip
                 print(json.dumps(out[-1]), flush=True)
     return out
 
@@ -61,7 +62,9 @@ def markdown(summary: list[dict]) -> str:
     lines = ["| activation | init | mean test acc | 95 % t-interval | n | per seed |", "|---|---|---|---|---|---|"]
     for s in summary:
         per = ", ".join(f"{v:.3f}" for v in s["values"])
-        lines.append(f"| {s['act']} | {s['init']} | {s['mean']:.3f} | [{s['lo']:.3f}, {s['hi']:.3f}] | {s['n']} | {per} |")
+        lines.append(
+            f"| {s['act']} | {s['init']} | {s['mean']:.3f} | [{s['lo']:.3f}, {s['hi']:.3f}] | {s['n']} | {per} |"
+        )
     return "\n".join(lines)
 
 
@@ -71,7 +74,8 @@ def provenance() -> dict:
     except OSError:
         commit = "?"
     return {"commit": commit, "torch": torch.__version__, "python": platform.python_version(),
-            "machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(), "config": BASE}  # fmt: skip
+            "machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+            "config": BASE}  # fmt: skip
 
 
 if __name__ == "__main__":

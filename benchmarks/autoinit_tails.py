@@ -48,7 +48,7 @@ def run(models: list[str], acts: list[str], widths: str, k: int) -> None:
             continue
         kw, shape = config(name, widths)
         for act in acts:
-            def build():
+            def build(name=name, act=act, kw=kw):  # bind this iteration's values
                 torch.manual_seed(0)
                 return create_model(name, act=(act, {"impl": "eager"}), **kw)
 

@@ -120,7 +120,11 @@ def init_independent_blowup(build: Any, shape: tuple[int, ...], batch: int, peak
 
 def _summary(report: Any, model: torch.nn.Module, shape: tuple[int, ...], batch: int) -> dict[str, Any]:
     q = report.ratios()
-    bad = [(r.name, round(r.meas_var / report.target_var, 3)) for r in report.layers if not 0.5 <= r.meas_var / report.target_var <= 2.0]
+    bad = [
+        (r.name, round(r.meas_var / report.target_var, 3))
+        for r in report.layers
+        if not 0.5 <= r.meas_var / report.target_var <= 2.0
+    ]
     return {"range": [min(q), max(q)], "misses": bad[:6], "n_miss": len(bad), "peak": act_peak(model, shape, batch)}
 
 
@@ -135,7 +139,7 @@ def run(models: list[str], acts: list[str], batch: int, widths: str, variants: l
         for act in acts:
             row: dict[str, Any] = {"model": name, "act": act, "kwargs": {k: v for k, v in kw.items()}, "shape": shape}
 
-            def build():
+            def build(name=name, act=act, kw=kw):  # bind this iteration's values
                 torch.manual_seed(0)
                 return create_model(name, act=(act, {"impl": "eager"}), **kw)
 
@@ -185,11 +189,14 @@ def markdown(path: str) -> str:
         out.append(f"| {r['model']} | {r['act']} | " + " | ".join(cells) + " |")
     n = sum(not r.get("excluded") for r in rows)
     out += ["", f"Within [0.5, 2] x target at every weighted layer (bold), out of {n} ({len(rows) - n} excluded): "
-            + ", ".join(f"{c} {ok[c]}" for c in cols), "", f"Misses of the recommended variant ({RECOMMENDED}):", ""]  # fmt: skip
+            + ", ".join(f"{c} {ok[c]}" for c in cols),
+            "", f"Misses of the recommended variant ({RECOMMENDED}):", ""]  # fmt: skip
     for r in rows:
         c = r[RECOMMENDED]
         if not r.get("excluded") and ("error" in c or c["n_miss"]):
-            what = c.get("error") or f"{c['n_miss']} layer(s) out of range: " + ", ".join(f"{n} {q}" for n, q in c["misses"])
+            what = c.get("error") or f"{c['n_miss']} layer(s) out of range: " + ", ".join(
+                f"{n} {q}" for n, q in c["misses"]
+            )
             out.append(f"* {r['model']}/{r['act']}: {what}; largest activation-output variance {c['peak']:.3g} "
                        f"(default init: {r['default']['peak']:.3g})")  # fmt: skip
     return "\n".join(out)

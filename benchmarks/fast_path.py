@@ -45,7 +45,8 @@ def render(elem: dict, model: dict | None) -> str:
         "eager native ReLU.",
         "`speed-up` = eager f+b / fused f+b; target >= 2x for composites, fused memory = the input only.",
         "",
-        "| activation | eager fwd | eager f+b | eager mem | fused fwd | fused f+b | fused mem | compiled fwd | compiled f+b | speed-up | CPU target |",
+        "| activation | eager fwd | eager f+b | eager mem | fused fwd | fused f+b | fused mem | compiled fwd "
+        "| compiled f+b | speed-up | CPU target |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in elem["elementwise"]:
@@ -81,7 +82,9 @@ def render(elem: dict, model: dict | None) -> str:
         for m in model["model"]:
             # older JSON has a throughput ratio (higher is faster); step time is its inverse
             step = m["step_time"] if "step_time" in m else 1.0 / m["speed_vs_relu"]
-            lines.append(f"| {m['name']} | {m['impl']} | {m['images_per_s']:.0f} | {_f(step)} | {m['memory_vs_relu']:.2f}x |")
+            lines.append(
+                f"| {m['name']} | {m['impl']} | {m['images_per_s']:.0f} | {_f(step)} | {m['memory_vs_relu']:.2f}x |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -42,12 +42,19 @@ def mnist1d(model: str, seeds: int, steps: int) -> None:
     accs, times = [], []
     for s in range(seeds):
         cfg = TrainConfig(dataset="mnist1d", model=model, model_kwargs=kw, act="relu", optimizer="adam", lr=1e-2,
-                          batch_size=100, epochs=None, steps=steps, normalize=False, eval_every=50, seed=s, device="cpu")
+                          batch_size=100, epochs=None, steps=steps, normalize=False, eval_every=50, seed=s,
+                          device="cpu")
         r = train_one(cfg)
         accs.append(r.test_acc)
         times.append(r.wall_time_s)
-        print(f"  {model} seed {s}: final test acc {r.test_acc:.4f}  ({r.wall_time_s:.0f} s, {r.n_params} params)", flush=True)
-    print(f"{model} / relu / mnist1d, {steps} steps: test acc {interval(accs)}; wall {statistics.fmean(times):.0f} s/run", flush=True)
+        print(
+            f"  {model} seed {s}: final test acc {r.test_acc:.4f}  ({r.wall_time_s:.0f} s, {r.n_params} params)",
+            flush=True,
+        )
+    print(
+        f"{model} / relu / mnist1d, {steps} steps: test acc {interval(accs)}; wall {statistics.fmean(times):.0f} s/run",
+        flush=True,
+    )
 
 
 def xor(seeds: int) -> None:

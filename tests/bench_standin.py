@@ -9,7 +9,9 @@ def fake_train(config: dict) -> dict:
     time.sleep(float(os.environ.get("ACTLAB_TEST_SLEEP", "0")))
     if config["act"] == "boom":
         raise RuntimeError("boom activation exploded")
-    acc = 0.5 + 0.1 * (len(config["act"]) % 4) + 0.01 * config["seed"] + (0.05 if config["dataset"] == "digits" else 0.0)
+    acc = (
+        0.5 + 0.1 * (len(config["act"]) % 4) + 0.01 * config["seed"] + (0.05 if config["dataset"] == "digits" else 0.0)
+    )
     curve = [acc - 0.2, acc - 0.05, acc]
     return {
         "test": {"acc": acc, "loss": 1.0 - acc, "recall": [], "f1": [], "n": 100},

@@ -6,7 +6,12 @@ from actlab.bench import BenchConfig, BenchConfigError, apply_overrides, cell_ke
 
 BASE = {
     "name": "t",
-    "grid": {"datasets": ["digits", "mnist1d"], "models": ["mlp"], "activations": ["relu", {"name": "pvlu", "params": {"alpha": 0.1}}], "seeds": [0, 1]},
+    "grid": {
+        "datasets": ["digits", "mnist1d"],
+        "models": ["mlp"],
+        "activations": ["relu", {"name": "pvlu", "params": {"alpha": 0.1}}],
+        "seeds": [0, 1],
+    },
     "recipe": {"epochs": 2},
 }
 
@@ -20,10 +25,14 @@ def test_expansion_order_labels_and_keys():
     cells = cfg.cells(ident)
     assert len(cells) == 2 * 2 * 2
     assert [(c.task, c.method, c.seed) for c in cells[:4]] == [
-        ("digits/mlp", "relu", 0), ("digits/mlp", "relu", 1), ("digits/mlp", "pvlu(alpha=0.1)", 0), ("digits/mlp", "pvlu(alpha=0.1)", 1)
+        ("digits/mlp", "relu", 0),
+        ("digits/mlp", "relu", 1),
+        ("digits/mlp", "pvlu(alpha=0.1)", 0),
+        ("digits/mlp", "pvlu(alpha=0.1)", 1),
     ]
     c = cells[2].config
-    assert (c["act"], c["act_params"], c["epochs"], c["optimizer"], c["init"]) == ("pvlu", {"alpha": 0.1}, 2, "adam", "default")
+    got = (c["act"], c["act_params"], c["epochs"], c["optimizer"], c["init"])
+    assert got == ("pvlu", {"alpha": 0.1}, 2, "adam", "default")
     assert len({x.key for x in cells}) == len(cells)
     assert cells[0].key == cell_key(cells[0].config) != cell_key(cells[0].config, version="0.0.0")
 
@@ -42,7 +51,10 @@ def test_keys_use_full_train_config_defaults():
     "patch,match",
     [
         ({"gird": {}}, r"unknown key gird; did you mean 'grid'"),
-        ({"grid": {**BASE["grid"], "activation": ["relu"]}}, r"unknown key grid.activation; did you mean 'activations'"),
+        (
+            {"grid": {**BASE["grid"], "activation": ["relu"]}},
+            r"unknown key grid.activation; did you mean 'activations'",
+        ),
         ({"grid": {**BASE["grid"], "seeds": ["0"]}}, r"grid.seeds\[0\] must be an int"),
         ({"grid": {**BASE["grid"], "seeds": [True]}}, r"grid.seeds\[0\] must be an int"),
         ({"grid": {**BASE["grid"], "activations": []}}, r"grid.activations is empty"),
@@ -50,8 +62,14 @@ def test_keys_use_full_train_config_defaults():
         ({"grid": {**BASE["grid"], "activations": [{"params": {}}]}}, r"grid.activations\[0\] needs a 'name'"),
         ({"grid": {**BASE["grid"], "activations": ["relu", "relu"]}}, r"label\(s\) \['relu'\] appear twice"),
         ({"recipe": {"dataset": "digits"}}, r"recipe.dataset is set by the grid; .*grid.datasets"),
-        ({"grid": {**BASE["grid"], "model_kwargs": {"cnn": {}}}}, r"grid.model_kwargs.cnn: 'cnn' is not in grid.models"),
-        ({"grid": {**BASE["grid"], "tasks": [{"dataset": "digits", "model": "mlp"}]}}, r"grid.tasks excludes grid.datasets"),
+        (
+            {"grid": {**BASE["grid"], "model_kwargs": {"cnn": {}}}},
+            r"grid.model_kwargs.cnn: 'cnn' is not in grid.models",
+        ),
+        (
+            {"grid": {**BASE["grid"], "tasks": [{"dataset": "digits", "model": "mlp"}]}},
+            r"grid.tasks excludes grid.datasets",
+        ),
         ({"name": 3}, r"name must be a str"),
     ],
 )
@@ -82,7 +100,10 @@ def test_unknown_registry_names_give_closest(field, bad, hint):
 def test_tasks_with_per_task_recipe_and_optimizer_axis():
     d = {
         "grid": {
-            "tasks": [{"dataset": "digits", "model": "mlp", "recipe": {"batch_size": 64}}, {"dataset": "mnist1d", "model": "cnn1d"}],
+            "tasks": [
+                {"dataset": "digits", "model": "mlp", "recipe": {"batch_size": 64}},
+                {"dataset": "mnist1d", "model": "cnn1d"},
+            ],
             "activations": ["relu"],
             "optimizers": ["adam", {"name": "sgd", "lr": 0.1}],
             "inits": ["default", "kaiming"],
@@ -91,13 +112,21 @@ def test_tasks_with_per_task_recipe_and_optimizer_axis():
     cells = BenchConfig.from_dict(d, check_names=False).cells(ident)
     assert len(cells) == 2 * 1 * 2 * 2
     assert cells[0].config["batch_size"] == 64 and "batch_size" not in cells[-1].config
-    assert {c.method for c in cells} == {"relu | default | adam", "relu | default | sgd,lr=0.1", "relu | kaiming | adam", "relu | kaiming | sgd,lr=0.1"}
+    assert {c.method for c in cells} == {
+        "relu | default | adam",
+        "relu | default | sgd,lr=0.1",
+        "relu | kaiming | adam",
+        "relu | kaiming | sgd,lr=0.1",
+    }
     assert [c.config.get("lr") for c in cells if c.task == "digits/mlp"] == [None, 0.1, None, 0.1]
 
 
 def test_overrides_parse_toml_values():
-    d = apply_overrides(BASE, ["recipe.epochs=5", "grid.seeds=[3, 4]", "recipe.device=cuda", "recipe.lr=1e-2", "name=x"])
-    assert (d["recipe"]["epochs"], d["grid"]["seeds"], d["recipe"]["device"], d["recipe"]["lr"], d["name"]) == (5, [3, 4], "cuda", 0.01, "x")
+    d = apply_overrides(
+        BASE, ["recipe.epochs=5", "grid.seeds=[3, 4]", "recipe.device=cuda", "recipe.lr=1e-2", "name=x"]
+    )
+    got = (d["recipe"]["epochs"], d["grid"]["seeds"], d["recipe"]["device"], d["recipe"]["lr"], d["name"])
+    assert got == (5, [3, 4], "cuda", 0.01, "x")
     assert BASE["recipe"]["epochs"] == 2  # not mutated
     with pytest.raises(BenchConfigError, match="expected key=value"):
         apply_overrides(BASE, ["recipe.epochs"])
@@ -127,7 +156,8 @@ def test_survey_preset_is_the_corrected_dubey_protocol():
     assert len(cfg.activations) == 18 and len(cfg.seeds) >= 3
     c = {(x.config["dataset"], x.config["act"]): x.config for x in cfg.cells()}
     assert c[("cifar10", "relu")]["batch_size"] == 128 and c[("cifar100", "relu")]["batch_size"] == 64
-    assert (c[("cifar10", "relu")]["epochs"], c[("cifar10", "relu")]["milestones"], c[("cifar10", "relu")]["lr"]) == (100, [80], 0.001)
+    c10 = c[("cifar10", "relu")]
+    assert (c10["epochs"], c10["milestones"], c10["lr"]) == (100, [80], 0.001)
     assert c[("cifar10", "swish")]["act_params"] == {"beta": 0.25}
     assert c[("cifar10", "leaky_relu")]["act_params"] == {}  # slope stays 0.01, never the channel count
 

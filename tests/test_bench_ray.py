@@ -7,10 +7,10 @@ import pytest
 
 ray = pytest.importorskip("ray")
 sys.path.insert(0, str(Path(__file__).parent))
-import bench_standin  # noqa: E402
-
 from actlab.bench import ResultStore, run_grid  # noqa: E402
 from actlab.bench.ray_backend import run_grid_ray  # noqa: E402
+
+import bench_standin  # noqa: E402
 from test_bench_runner import grid, snapshot  # noqa: E402
 
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_standin import fake_train  # noqa: E402
-
 from actlab.bench import BenchConfig, ResultStore, run_grid  # noqa: E402
 from actlab.bench.plots import cd_diagram  # noqa: E402
 from actlab.bench.report import collect, rank_methods, write_report  # noqa: E402
 from actlab.cli.main import main  # noqa: E402
+
+from bench_standin import fake_train  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,10 @@ def db(tmp_path_factory):
     with ResultStore(path) as s:
         run_grid(cells, s, bench="t", train_fn=fake_train, progress=False)
         # one extra activation with a single run: its cells must be marked n = 1
-        (one,) = BenchConfig.from_dict({**d, "grid": {**d["grid"], "activations": ["silu"], "seeds": [0], "datasets": ["digits"]}}, check_names=False).cells()
+        (one,) = BenchConfig.from_dict(
+            {**d, "grid": {**d["grid"], "activations": ["silu"], "seeds": [0], "datasets": ["digits"]}},
+            check_names=False,
+        ).cells()
         run_grid([one], s, bench="t", train_fn=fake_train, progress=False)
     return path
 
@@ -80,10 +83,12 @@ def test_bench_cli_trains_then_skips(tmp_path, capsys):
     """A tiny real grid through `actlab bench`; the second call trains nothing."""
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(
-        'name = "tiny"\n[grid]\ndatasets = ["digits"]\nmodels = ["mlp"]\nmodel_kwargs = { mlp = { depth = 1, width = 8 } }\n'
+        'name = "tiny"\n[grid]\ndatasets = ["digits"]\nmodels = ["mlp"]\n'
+        'model_kwargs = { mlp = { depth = 1, width = 8 } }\n'
         'activations = ["relu", "tanh"]\nseeds = [0, 1]\n[recipe]\nepochs = 1\ndevice = "cpu"\n'
     )
-    args = ["bench", "--config", str(cfg), "--db", str(tmp_path / "b.db"), "--out", str(tmp_path / "rep"), "--workers", "1", "--quiet"]
+    args = ["bench", "--config", str(cfg), "--db", str(tmp_path / "b.db"), "--out", str(tmp_path / "rep"),
+            "--workers", "1", "--quiet"]
     assert main(args) == 0
     first = capsys.readouterr()
     assert "4 trained, 0 already in the database, 0 failed" in first.err and "report:" in first.out

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_standin import fake_train  # noqa: E402
-
 from actlab.bench import BenchConfig, ResultStore, run_grid  # noqa: E402
+
+from bench_standin import fake_train  # noqa: E402
 
 
 def grid(acts=("relu", "gelu", "tanh"), seeds=(0, 1, 2)):
@@ -26,23 +26,32 @@ def grid(acts=("relu", "gelu", "tanh"), seeds=(0, 1, 2)):
 
 def snapshot(db):
     with ResultStore(db) as s:
-        return sorted((r.key, r.status, r.task, r.method, r.seed, json.dumps(r.result, sort_keys=True)) for r in s.rows(status=None))
+        return sorted(
+            (r.key, r.status, r.task, r.method, r.seed, json.dumps(r.result, sort_keys=True))
+            for r in s.rows(status=None)
+        )
 
 
 def test_store_is_wal_unique_and_keeps_provenance(tmp_path):
     db = tmp_path / "r" / "b.db"
     with ResultStore(db) as s:
-        kw = dict(key="k", bench="b", task="t", method="m", seed=1, config={"a": 1}, error=None, start_time=1.0, end_time=2.0)
+        kw = dict(
+            key="k", bench="b", task="t", method="m", seed=1, config={"a": 1}, error=None, start_time=1.0, end_time=2.0
+        )
         assert s.add(result={"final_test_acc": 0.5, "device": "cpu"}, **kw)
         assert not s.add(result={"final_test_acc": 0.9}, **kw)  # never duplicated, never overwritten
         (row,) = s.rows()
-        assert (row.result["final_test_acc"], row.device, row.config, row.start_time, row.end_time) == (0.5, "cpu", {"a": 1}, 1.0, 2.0)
+        got = (row.result["final_test_acc"], row.device, row.config, row.start_time, row.end_time)
+        assert got == (0.5, "cpu", {"a": 1}, 1.0, 2.0)
         assert set(row.versions) == {"python", "torch", "numpy", "actlab"}
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with pytest.raises(sqlite3.IntegrityError):
-        conn.execute("INSERT INTO runs (key, status, bench, task, method, seed, config_json, versions_json, start_time, end_time) "
-                     "VALUES ('k', 'ok', 'b', 't', 'm', 1, '{}', '{}', 0, 0)")
+        conn.execute(
+            "INSERT INTO runs "
+            "(key, status, bench, task, method, seed, config_json, versions_json, start_time, end_time) "
+            "VALUES ('k', 'ok', 'b', 't', 'm', 1, '{}', '{}', 0, 0)"
+        )
 
 
 def test_failed_row_is_replaced_by_a_retry_but_ok_is_not(tmp_path):

@@ -97,7 +97,10 @@ def test_mean_ci_seeded_and_covers_mean():
     y = np.random.default_rng(0).normal(size=30)
     assert mean_ci(y, seed=1, n_boot=200) != mean_ci(y, seed=2, n_boot=200)  # the seed is used
     # coverage of the true mean 0 by a 95% interval on normal data (seeded, so deterministic)
-    hits = [(lambda c: c.lo <= 0.0 <= c.hi)(mean_ci(np.random.default_rng(s).normal(size=20), seed=s, n_boot=500)) for s in range(40)]
+    hits = [
+        (lambda c: c.lo <= 0.0 <= c.hi)(mean_ci(np.random.default_rng(s).normal(size=20), seed=s, n_boot=500))
+        for s in range(40)
+    ]
     assert 0.8 <= np.mean(hits) <= 1.0
 
 
@@ -108,7 +111,9 @@ def test_mean_ci_stratified_over_tasks():
     # extreme resamples: the smallest/largest possible values of the statistic bound the interval
     assert (0.8 + 0.5) / 2 <= c.lo < c.mean < c.hi <= (0.9 + 0.7) / 2
     assert mean_ci(x[:, :1], seed=0).mean == pytest.approx(0.85)
-    assert mean_ci(np.array([[0.5, np.nan]]), seed=0).n == 1 and math.isnan(mean_ci(np.array([[0.5, np.nan]]), seed=0).mean)
+    assert mean_ci(np.array([[0.5, np.nan]]), seed=0).n == 1 and math.isnan(
+        mean_ci(np.array([[0.5, np.nan]]), seed=0).mean
+    )
 
 
 def test_mean_ci_degenerate():

@@ -25,12 +25,12 @@ from actlab.data import (
     channel_stats,
     dataset_info,
     default_root,
+    embedded,
     gaussian_kernel1d,
     list_datasets,
     load_dataset,
     transform_dataset,
 )
-from actlab.data import embedded
 
 ALL = [
     "cifar10", "cifar100", "digits", "fashion_mnist", "hurricane_damage", "imagefolder",
@@ -201,7 +201,9 @@ def gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-@pytest.mark.parametrize("mode, torch_mode", [("zeros", "constant"), ("reflect", "reflect"), ("replicate", "replicate")])
+@pytest.mark.parametrize(
+    "mode, torch_mode", [("zeros", "constant"), ("reflect", "reflect"), ("replicate", "replicate")]
+)
 def test_random_crop_takes_a_window_of_the_padded_image(mode, torch_mode):
     x = torch.rand(64, 2, 5, 6)
     p = 2

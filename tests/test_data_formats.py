@@ -42,7 +42,12 @@ def idx_arrays():
 
 @pytest.mark.parametrize(
     "name, sub, gz",
-    [("mnist", "", True), ("mnist", "", False), ("mnist", "MNIST/raw", True), ("fashion_mnist", "FashionMNIST/raw", False)],
+    [
+        ("mnist", "", True),
+        ("mnist", "", False),
+        ("mnist", "MNIST/raw", True),
+        ("fashion_mnist", "FashionMNIST/raw", False),
+    ],
 )
 def test_idx_roundtrip(tmp_path, idx_arrays, name, sub, gz):
     _write_idx(tmp_path / sub if sub else tmp_path, idx_arrays, gz)
@@ -141,10 +146,17 @@ def test_cifar10(tmp_path, bytes_keys):
 def test_cifar100(tmp_path, mode, n_classes):
     rng = np.random.default_rng(2)
     base = tmp_path / "cifar-100-python"
-    meta = {b"fine_label_names": [f"f{i}".encode() for i in range(100)], b"coarse_label_names": [f"c{i}".encode() for i in range(20)]}
+    meta = {
+        b"fine_label_names": [f"f{i}".encode() for i in range(100)],
+        b"coarse_label_names": [f"c{i}".encode() for i in range(20)],
+    }
     _dump(base / "meta", meta)
     for split, n in (("train", 4), ("test", 2)):
-        d = {b"data": rng.integers(0, 256, (n, 3072)).astype(np.uint8), b"fine_labels": [99] * n, b"coarse_labels": [19] * n}
+        d = {
+            b"data": rng.integers(0, 256, (n, 3072)).astype(np.uint8),
+            b"fine_labels": [99] * n,
+            b"coarse_labels": [19] * n,
+        }
         _dump(base / split, d)
     d = load_dataset("cifar100", root=tmp_path, split="test", label_mode=mode)
     assert d.num_classes == n_classes and d.classes[-1] == ("f99" if mode == "fine" else "c19")

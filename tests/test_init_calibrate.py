@@ -107,6 +107,8 @@ def test_autoinit_fit_scheme_training_choice_and_cli(capsys):
     assert TrainConfig(init="autoinit-fit").init == "autoinit-fit"
     with pytest.raises(ValueError, match="autoinit"):
         TrainConfig(init="autoinit_fitted")
-    assert main(["init-report", "mobilenet", "--act", "relu", "--tiny", "--center", "auto", "--calibrate", "output"]) == 0
+    assert (
+        main(["init-report", "mobilenet", "--act", "relu", "--tiny", "--center", "auto", "--calibrate", "output"]) == 0
+    )
     out = capsys.readouterr().out
     assert "autoinit-fit" in out and "held-out N(0, 1) batch of 64, seed 1" in out

@@ -56,7 +56,9 @@ DEFAULT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,act,over,opts", DEFAULT_CASES, ids=[f"{c[0]}-{c[1]}-{len(c[2])}-{len(c[3])}" for c in DEFAULT_CASES])
+@pytest.mark.parametrize(
+    "name,act,over,opts", DEFAULT_CASES, ids=[f"{c[0]}-{c[1]}-{len(c[2])}-{len(c[3])}" for c in DEFAULT_CASES]
+)
 def test_preactivation_variance_within_bounds(name, act, over, opts):
     model, shape = _build(name, act, **over)
     default = measure_init(model, input_shape=shape, batch_size=64, seed=1)  # autoinit's held-out batch
@@ -111,7 +113,7 @@ def test_every_family_and_activation_matrix():
     for name in SLOW_MODELS:
         kw, shape = bench.config(name)
         for act in ACTS:
-            def build():
+            def build(name=name, act=act, kw=kw):  # bind this iteration's values
                 torch.manual_seed(0)
                 return create_model(name, act=(act, {"impl": "eager"}), **kw)
 

@@ -59,7 +59,9 @@ def test_dropout_rule_matches_sampling():
     assert s.var == pytest.approx(float(y.var()), rel=1e-2)
 
 
-@pytest.mark.parametrize("norm", [nn.BatchNorm1d(64), nn.LayerNorm(64), nn.GroupNorm(4, 64)], ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize(
+    "norm", [nn.BatchNorm1d(64), nn.LayerNorm(64), nn.GroupNorm(4, 64)], ids=lambda m: type(m).__name__
+)
 def test_norm_layers_reset_to_standard(norm):
     s = P.module_rule(norm, Stat(3.0, 7.0), torch.zeros(2, 64), torch.zeros(2, 64))
     assert (s.mean, s.var) == (0.0, 1.0)
@@ -139,7 +141,9 @@ def test_weights_come_from_generator_and_global_rng():
         autoinit(m, input_shape=(8,), **kw)
         return m[0].weight.detach().clone()
 
-    assert torch.equal(draw(generator=torch.Generator().manual_seed(1)), draw(generator=torch.Generator().manual_seed(1)))
+    assert torch.equal(
+        draw(generator=torch.Generator().manual_seed(1)), draw(generator=torch.Generator().manual_seed(1))
+    )
     torch.manual_seed(5)
     a = draw()
     b = draw()
@@ -181,7 +185,9 @@ def test_measure_init_changes_nothing_and_report_renders(tmp_path):
 def test_channel_offsets_reach_pooling():
     # conv after ReLU: each output channel gets an offset mu * sum_j w_cj; global average pooling
     # keeps it, so the pooled variance is about Var(W) fan_in mu^2 (AutoInit's i.i.d. rule: v / k).
-    m = nn.Sequential(nn.Conv2d(4, 64, 3), nn.ReLU(), nn.Conv2d(64, 64, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 64))
+    m = nn.Sequential(
+        nn.Conv2d(4, 64, 3), nn.ReLU(), nn.Conv2d(64, 64, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 64)
+    )
     r = autoinit(m, input_shape=(4, 12, 12), batch_size=256, generator=torch.Generator().manual_seed(0))
     relu = actlab.init.activation_moments(nn.ReLU())
     offsets = relu.mean**2 / relu.second  # share of the 1x1 conv's output variance that is per-channel

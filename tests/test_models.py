@@ -4,6 +4,7 @@ activation(s) and norm layer from the caller, and numbers its activation sites f
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 
 import pytest
@@ -76,7 +77,8 @@ def test_sentinel_replaces_every_activation(name, monkeypatch):
 
     for call in TORCH_CALLS:  # every functional and tensor-method form of a torch activation
         space, _, fname = call.path.rpartition(".")
-        monkeypatch.setattr({"torch": torch, "torch.nn.functional": F, "torch.Tensor": torch.Tensor}[space], fname, boom)
+        namespace = {"torch": torch, "torch.nn.functional": F, "torch.Tensor": torch.Tensor}[space]
+        monkeypatch.setattr(namespace, fname, boom)
     model.eval()
     with torch.no_grad():
         model(x)
@@ -211,7 +213,11 @@ def test_single_neuron_cannot_learn_xor_with_monotonic_activation():
 def test_allcnn_spatial_sizes():
     model = create_model("allcnn_c", act=Sentinel)
     sizes = [32]
-    hooks = [m.register_forward_hook(lambda m, i, o: sizes.append(o.shape[-1])) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    hooks = [
+        m.register_forward_hook(lambda m, i, o: sizes.append(o.shape[-1]))
+        for m in model.modules()
+        if isinstance(m, nn.Conv2d)
+    ]
     model.eval()
     out = model(torch.randn(1, 3, 32, 32))
     for h in hooks:
@@ -232,7 +238,7 @@ def test_cnn1d_accepts_flat_and_channel_input():
 def test_survival_probabilities_decay_linearly(L, p_last):
     p = survival_probs(L, p_last)
     assert p[0] == pytest.approx(1 - (1 - p_last) / L) and p[-1] == pytest.approx(p_last)
-    assert all(a - b == pytest.approx((1 - p_last) / L) for a, b in zip(p, p[1:]))
+    assert all(a - b == pytest.approx((1 - p_last) / L) for a, b in itertools.pairwise(p))
     assert expected_active_blocks(L, p_last) == pytest.approx(L - (1 - p_last) * (L + 1) / 2)
 
 
@@ -299,7 +305,11 @@ def test_create_model_errors_are_helpful():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("name", MODELS)
 def test_forward_backward_cuda(name):
-    kw = {"stochastic_depth": 0.5} if "stochastic_depth" in inspect.signature(model_info(name).builder).parameters else {}
+    kw = (
+        {"stochastic_depth": 0.5}
+        if "stochastic_depth" in inspect.signature(model_info(name).builder).parameters
+        else {}
+    )
     model, x = _tiny(name, **kw)
     model, x = model.cuda().train(), x.cuda()
     out = model(x)

@@ -180,7 +180,7 @@ def test_memory_efficient_backward_matches_autograd():
     plain = MomentumCapsBlock(list(block.functions), memory_efficient=False)
     g1 = torch.autograd.grad(block(x).pow(3).sum(), [x, *block.parameters()])
     g2 = torch.autograd.grad(plain(x).pow(3).sum(), [x, *plain.parameters()])
-    for a, b in zip(g1, g2):
+    for a, b in zip(g1, g2, strict=True):
         torch.testing.assert_close(a, b)
 
 
@@ -236,8 +236,11 @@ def test_momentum_blocks_store_no_activations():
     kw = model_info("mocapsnet").test_kwargs
     x = torch.randn(4, 1, 20, 20)
     saved = {
-        (me, nb): _saved_bytes(create_model("mocapsnet", num_classes=3, **{**kw, "num_blocks": nb, "memory_efficient": me}), x)
-        for me in (False, True) for nb in (1, 3)
+        (me, nb): _saved_bytes(
+            create_model("mocapsnet", num_classes=3, **{**kw, "num_blocks": nb, "memory_efficient": me}), x
+        )
+        for me in (False, True)
+        for nb in (1, 3)
     }
     per_block_plain = (saved[False, 3] - saved[False, 1]) / 2
     per_block_efficient = (saved[True, 3] - saved[True, 1]) / 2

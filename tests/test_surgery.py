@@ -11,7 +11,6 @@ from torch import fx, nn
 
 import actlab
 from actlab import param_groups, swap_activations
-from actlab.activations import Activation
 from actlab.surgery import UntraceableError, is_activation_module
 
 

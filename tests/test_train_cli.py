@@ -9,7 +9,6 @@ import pytest
 from actlab.cli.main import main
 from actlab.train import RunResult
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

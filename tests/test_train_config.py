@@ -8,7 +8,6 @@ import pytest
 
 from actlab.train import ConfigError, EvalMetrics, RunResult, TrainConfig
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

@@ -11,10 +11,16 @@ import torch
 from torch import nn
 
 from actlab.train import (
-    LangevinAdam, LangevinRMSprop, LangevinSGD, TrainConfig, langevin_layer_groups, langevin_sigma_at,
-    make_optimizer, model_layers, schedule_factor,
+    LangevinAdam,
+    LangevinRMSprop,
+    LangevinSGD,
+    TrainConfig,
+    langevin_layer_groups,
+    langevin_sigma_at,
+    make_optimizer,
+    model_layers,
+    schedule_factor,
 )
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -40,25 +46,37 @@ def _train_pair(ref_fn, ours_fn, steps=15):
 # (reference torch optimizer, ours with sigma = 0): the same hyper-parameters, lambda = eps
 SIGMA0 = [
     ("sgd", lambda p: torch.optim.SGD(p, lr=0.1), lambda p: LangevinSGD(p, lr=0.1, sigma=0.0)),
-    ("sgd_nesterov_wd", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
-     lambda p: LangevinSGD(p, lr=0.1, sigma=0.0, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+    (
+        "sgd_nesterov_wd",
+        lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+        lambda p: LangevinSGD(p, lr=0.1, sigma=0.0, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    ),
     ("adam", lambda p: torch.optim.Adam(p, lr=1e-2, eps=1e-6), lambda p: LangevinAdam(p, lr=1e-2, sigma=0.0)),
-    ("adam_wd", lambda p: torch.optim.Adam(p, lr=1e-2, eps=1e-6, weight_decay=1e-2, foreach=False),
-     lambda p: LangevinAdam(p, lr=1e-2, sigma=0.0, weight_decay=1e-2)),
-    ("rmsprop", lambda p: torch.optim.RMSprop(p, lr=1e-2, alpha=0.9, eps=1e-6), lambda p: LangevinRMSprop(p, lr=1e-2, sigma=0.0)),
+    (
+        "adam_wd",
+        lambda p: torch.optim.Adam(p, lr=1e-2, eps=1e-6, weight_decay=1e-2, foreach=False),
+        lambda p: LangevinAdam(p, lr=1e-2, sigma=0.0, weight_decay=1e-2),
+    ),
+    (
+        "rmsprop",
+        lambda p: torch.optim.RMSprop(p, lr=1e-2, alpha=0.9, eps=1e-6),
+        lambda p: LangevinRMSprop(p, lr=1e-2, sigma=0.0),
+    ),
 ]
 
 
 @pytest.mark.parametrize("name, ref, ours", SIGMA0, ids=[s[0] for s in SIGMA0])
 def test_sigma_zero_is_base_optimizer_bit_for_bit(name, ref, ours):
     a, b = _train_pair(ref, ours)
-    for pa, pb in zip(a.parameters(), b.parameters()):
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb), name
 
 
 def test_sigma_positive_differs():
-    a, b = _train_pair(lambda p: torch.optim.Adam(p, lr=1e-2, eps=1e-6), lambda p: LangevinAdam(p, lr=1e-2, sigma=1e-3, seed=0))
-    assert not all(torch.equal(pa, pb) for pa, pb in zip(a.parameters(), b.parameters()))
+    a, b = _train_pair(
+        lambda p: torch.optim.Adam(p, lr=1e-2, eps=1e-6), lambda p: LangevinAdam(p, lr=1e-2, sigma=1e-3, seed=0)
+    )
+    assert not all(torch.equal(pa, pb) for pa, pb in zip(a.parameters(), b.parameters(), strict=True))
 
 
 def test_layers_and_rho_selection():
@@ -83,13 +101,14 @@ def test_noise_only_on_first_layers(opt_name):
     for p in net.parameters():
         p.grad = torch.zeros_like(p)
     opt.step()
-    moved = [not torch.equal(p, q) for p, q in zip(net.parameters(), before.parameters())]
+    moved = [not torch.equal(p, q) for p, q in zip(net.parameters(), before.parameters(), strict=True)]
     assert moved == [True, True, True, True, False, False, False, False]
 
 
 @pytest.mark.parametrize(
     "cls, P",
-    [(LangevinSGD, 1.0), (LangevinRMSprop, 1e6), (LangevinAdam, 1e7)],  # zero gradient: P = 1/lambda, Adam 1/((1-b1) lambda) at t=1
+    # zero gradient: P = 1/lambda, Adam 1/((1-b1) lambda) at t=1
+    [(LangevinSGD, 1.0), (LangevinRMSprop, 1e6), (LangevinAdam, 1e7)],
 )
 
 def test_noise_std_is_sigma_sqrt_eta_p(cls, P):

@@ -10,7 +10,6 @@ from torch import nn
 
 from actlab.train import LayerwiseReinit
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
@@ -44,9 +43,13 @@ def test_generation_invariants(G, g, boundary):
         torch.manual_seed(7)
         for _, m in LayerwiseReinit(ref, G).layers[boundary:]:
             m.reset_parameters()
-    for (name, m), (_, r), (_, t) in zip(lw.layers, LayerwiseReinit(ref, G).layers, LayerwiseReinit(trained, G).layers):
+    for (name, m), (_, r), (_, t) in zip(
+        lw.layers, LayerwiseReinit(ref, G).layers, LayerwiseReinit(trained, G).layers, strict=True
+    ):
         i = names.index(name)
-        for (pn, p), (_, pr), (_, pt) in zip(m.named_parameters(), r.named_parameters(), t.named_parameters()):
+        for (pn, p), (_, pr), (_, pt) in zip(
+            m.named_parameters(), r.named_parameters(), t.named_parameters(), strict=True
+        ):
             if i >= boundary:
                 assert torch.equal(p, pr)
                 assert not torch.equal(p, pt)
@@ -56,7 +59,9 @@ def test_generation_invariants(G, g, boundary):
                     assert float(p.detach().abs().max()) == 0.0
                 else:
                     assert float(p.detach().norm()) == pytest.approx(init_norms[full], rel=1e-5)
-                    assert float(torch.nn.functional.cosine_similarity(p.detach().flatten(), pt.detach().flatten(), dim=0)) == pytest.approx(1.0, abs=1e-6)
+                    assert float(
+                        torch.nn.functional.cosine_similarity(p.detach().flatten(), pt.detach().flatten(), dim=0)
+                    ) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_generation_zero_changes_nothing_and_bn_stats_reset():

@@ -7,7 +7,6 @@ import torch
 
 from actlab.train import TrainConfig, train_one
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

@@ -9,7 +9,6 @@ from actlab.data import load_dataset
 from actlab.train import TrainConfig, train_one
 from actlab.train.transfer import finetune, fixed_feature_eval, penultimate_features, replace_head
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
@@ -41,7 +40,7 @@ def test_fixed_feature_protocol(source_model):
     res = fixed_feature_eval(source_model, tr, te, Cs=(0.01, 1.0, 100.0))
     assert res.n_features == 32 and res.C in (0.01, 1.0, 100.0) and set(res.val_acc) == {0.01, 1.0, 100.0}
     assert res.test_acc > 0.7 and 0 <= res.mean_class_acc <= 1
-    assert all(torch.equal(a, b) for a, b in zip(before, source_model.parameters()))  # features are fixed
+    assert all(torch.equal(a, b) for a, b in zip(before, source_model.parameters(), strict=True))  # features are fixed
 
 
 def test_finetune_with_pvlu_warm_start(source_model):
@@ -63,6 +62,9 @@ def test_finetune_with_pvlu_warm_start(source_model):
 def test_replace_head_is_seeded():
     from actlab import create_model
 
-    a, b = create_model("mlp", num_classes=3, in_chans=2, width=4), create_model("mlp", num_classes=3, in_chans=2, width=4)
+    a, b = (
+        create_model("mlp", num_classes=3, in_chans=2, width=4),
+        create_model("mlp", num_classes=3, in_chans=2, width=4),
+    )
     ha, hb = replace_head(a, 5, seed=3), replace_head(b, 5, seed=3)
     assert a.head is ha and ha.out_features == 5 and torch.equal(ha.weight, hb.weight)

@@ -1,4 +1,8 @@
-"""actlab: the PyTorch laboratory for activation functions."""
+"""actlab: the PyTorch laboratory for activation functions.
+
+The public API, in pipeline order: the zoo (activations), models, surgery, data, initialization,
+training, the benchmark (config -> runner -> store -> statistics -> report) and the profiler.
+"""
 
 from ._version import __version__
 from .activations import (
@@ -14,25 +18,28 @@ from .activations import (
     per_layer,
     register_activation,
 )
-from .models import create_model, list_models, register_model
-
-# [api-models]
-from .models import ModelInfo, model_info  # models-cnn
+from .models import ModelInfo, create_model, list_models, model_info, register_model
 from .surgery import SwapReport, param_groups, swap_activations
-from .models.mocapsnet import margin_loss  # models-special
-# [api-data]
 from .data import TensorData, list_datasets, load_dataset
+from .init import InitReport, activation_moments, autoinit, init_model, measure_init
 from .train import LangevinAdam, LangevinRMSprop, LangevinSGD, LayerwiseReinit, RunResult, TrainConfig, train_one
-# [api-train]
-# [api-init]
-from .init import InitReport, activation_moments, autoinit, init_model
-from .bench import BenchConfig, ResultStore, load_bench_config, run_grid  # [api-bench]
-# [api-fast]
-from .activations import set_compile_kernels
+from .bench import (
+    BenchConfig,
+    BenchData,
+    Ranking,
+    ResultStore,
+    collect,
+    load_bench_config,
+    rank_methods,
+    run_grid,
+    write_report,
+)
+from .bench.stats import friedman, mean_ci, nemenyi_cd, wilcoxon_holm
 from .perf import profile_elementwise, profile_model_step
 
 __all__ = [
     "__version__",
+    # activations
     "Activation",
     "ActivationInfo",
     "ActSite",
@@ -41,23 +48,30 @@ __all__ = [
     "activation_info",
     "build_act",
     "create_activation",
-    "create_model",
     "list_activations",
-    "list_models",
     "per_layer",
     "register_activation",
-    "register_model",
-    # [all-models]
+    # models
     "ModelInfo",
+    "create_model",
+    "list_models",
     "model_info",
+    "register_model",
+    # surgery
     "SwapReport",
     "param_groups",
     "swap_activations",
-    "margin_loss",
-    # [all-data]
+    # data
     "TensorData",
     "list_datasets",
     "load_dataset",
+    # initialization
+    "InitReport",
+    "activation_moments",
+    "autoinit",
+    "init_model",
+    "measure_init",
+    # training
     "LangevinAdam",
     "LangevinRMSprop",
     "LangevinSGD",
@@ -65,15 +79,21 @@ __all__ = [
     "RunResult",
     "TrainConfig",
     "train_one",
-    # [all-train]
-    "autoinit",
-    "InitReport",
-    "init_model",
-    "activation_moments",
-    # [all-init]
-    "BenchConfig", "ResultStore", "load_bench_config", "run_grid",  # [all-bench]
-    # [all-fast]
+    # benchmark: config -> runner -> store -> statistics -> report
+    "BenchConfig",
+    "load_bench_config",
+    "run_grid",
+    "ResultStore",
+    "BenchData",
+    "collect",
+    "Ranking",
+    "rank_methods",
+    "mean_ci",
+    "friedman",
+    "wilcoxon_holm",
+    "nemenyi_cd",
+    "write_report",
+    # profiling
     "profile_elementwise",
     "profile_model_step",
-    "set_compile_kernels",
 ]

@@ -28,8 +28,9 @@ import dataclasses
 import difflib
 import hashlib
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from .._version import __version__
 
@@ -128,7 +129,7 @@ class BenchConfig:
     recipe: dict
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], check_names: bool = True) -> "BenchConfig":
+    def from_dict(cls, d: Mapping[str, Any], check_names: bool = True) -> BenchConfig:
         """Parses and validates a TOML-shaped dict.
 
         Args:
@@ -146,7 +147,9 @@ class BenchConfig:
         _type("recipe", recipe, dict)
         owned = [k for k in recipe if k in _GRID_OWNED]
         if owned:
-            raise BenchConfigError(f"recipe.{owned[0]} is set by the grid; put it in [grid] (e.g. grid.{_grid_field(owned[0])})")
+            raise BenchConfigError(
+                f"recipe.{owned[0]} is set by the grid; put it in [grid] (e.g. grid.{_grid_field(owned[0])})"
+            )
         cfg = cls(
             name=_type("name", d.get("name", "custom"), str),
             description=_type("description", d.get("description", ""), str),
@@ -328,7 +331,9 @@ def _parse_act(i: int, a: Any) -> ActSpec:
     _type(f"grid.activations[{i}]", a, dict)
     _keys(f"grid.activations[{i}].", a, ("name", "params", "label"))
     if "name" not in a:
-        raise BenchConfigError(f"grid.activations[{i}] needs a 'name', e.g. {{ name = \"pvlu\", params = {{ alpha = 0.1 }} }}")
+        raise BenchConfigError(
+            f"grid.activations[{i}] needs a 'name', e.g. {{ name = \"pvlu\", params = {{ alpha = 0.1 }} }}"
+        )
     return ActSpec(
         _type(f"grid.activations[{i}].name", a["name"], str),
         dict(_type(f"grid.activations[{i}].params", a.get("params", {}), dict)),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,7 +47,9 @@ def load_bench_config(
     else:
         preset = preset or "quick"
         if preset not in list_presets():
-            raise BenchConfigError(f"unknown preset {preset!r}{_closest(preset, list_presets())}; presets: {list_presets()}")
+            raise BenchConfigError(
+                f"unknown preset {preset!r}{_closest(preset, list_presets())}; presets: {list_presets()}"
+            )
         text = (resources.files("actlab.bench") / "presets" / f"{preset}.toml").read_text()
         source = f"preset {preset!r}"
     try:

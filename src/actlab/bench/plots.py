@@ -6,16 +6,20 @@ Every function returns PNG bytes (matplotlib, Agg backend), so the report can in
 from __future__ import annotations
 
 import io
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .stats import cd_cliques
 
+if TYPE_CHECKING:  # matplotlib is imported lazily, when a figure is drawn
+    from matplotlib.figure import Figure
+
 __all__ = ["cd_diagram", "activation_curves_figure", "training_curves_figure"]
 
 
-def _png(fig: "object") -> bytes:
+def _png(fig: Figure) -> bytes:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -44,7 +48,7 @@ def cd_diagram(avg_ranks: Mapping[str, float], cd: float, title: str = "") -> by
         cd: the critical difference (from :func:`actlab.bench.stats.nemenyi_cd`).
     """
     plt = _plt()
-    names = sorted(avg_ranks, key=avg_ranks.get)
+    names = sorted(avg_ranks, key=lambda n: avg_ranks[n])
     ranks = np.array([avg_ranks[n] for n in names])
     k = len(names)
     half = (k + 1) // 2
@@ -61,7 +65,7 @@ def cd_diagram(avg_ranks: Mapping[str, float], cd: float, title: str = "") -> by
     ax.hlines(0.62, lo, lo + cd, color="k", lw=1.5)
     ax.vlines([lo, lo + cd], 0.56, 0.68, color="k", lw=1.5)
     ax.text(lo + cd / 2, 0.72, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=9)
-    for i, (n, r) in enumerate(zip(names, ranks)):
+    for i, (n, r) in enumerate(zip(names, ranks, strict=True)):
         left = i < half
         y = -0.35 - 0.28 * (i if left else k - 1 - i)
         x_text = lo - 0.4 if left else hi + 0.4
@@ -92,12 +96,14 @@ def activation_curves_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray, 
     return _png(fig)
 
 
-def training_curves_figure(curves: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]], ylabel: str) -> bytes:
+def training_curves_figure(
+    curves: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]], ylabel: str
+) -> bytes:
     """One panel per task: the mean curve over seeds of each method, ``{task: {method: (x, y)}}``."""
     plt = _plt()
     n = max(1, len(curves))
     fig, axes = plt.subplots(1, n, figsize=(5 * n, 3.6), squeeze=False)
-    for ax, (task, per_method) in zip(axes[0], curves.items()):
+    for ax, (task, per_method) in zip(axes[0], curves.items(), strict=False):  # no curves: one empty axis
         for method, (x, y) in per_method.items():
             ax.plot(x, y, label=method, lw=1.2)
         ax.set_title(task)

@@ -8,7 +8,8 @@ that cluster. A GPU fraction per task lets several small runs share one GPU.
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .config import Cell
 from .runner import RunSummary, TrainFn, default_train, execute_cell, pending_cells
@@ -64,7 +65,9 @@ def run_grid_ray(
             fn_ref = ray.put(train_fn)
             refs = {remote.remote(fn_ref, c.config): c for c in todo}
             prov = provenance()
-            bar = tqdm(total=len(todo), desc=f"bench {bench} (ray)", unit="run", disable=not progress, dynamic_ncols=True)
+            bar = tqdm(
+                total=len(todo), desc=f"bench {bench} (ray)", unit="run", disable=not progress, dynamic_ncols=True
+            )
             pending = list(refs)
             try:
                 while pending:
@@ -73,9 +76,10 @@ def run_grid_ray(
                     try:
                         result, error, start, end = ray.get(done[0])
                     except Exception as e:  # the worker died (e.g. out of memory): record and go on
-                        result, error, start, end = None, f"ray task failed: {type(e).__name__}: {e}", time.time(), time.time()
-                    store.add(key=cell.key, bench=bench, task=cell.task, method=cell.method, seed=cell.seed, config=cell.config,
-                              result=result, error=error, start_time=start, end_time=end, prov=prov)
+                        error, start = f"ray task failed: {type(e).__name__}: {e}", time.time()
+                        result, end = None, start
+                    store.add(key=cell.key, bench=bench, task=cell.task, method=cell.method, seed=cell.seed,
+                              config=cell.config, result=result, error=error, start_time=start, end_time=end, prov=prov)
                     ok, failed = ok + (result is not None), failed + (result is None)
                     bar.update(1)
             finally:

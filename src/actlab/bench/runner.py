@@ -12,8 +12,9 @@ import multiprocessing
 import os
 import time
 import traceback
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from .config import Cell
 from .store import ResultStore, provenance

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import stats as _st
@@ -193,7 +193,7 @@ def wilcoxon_holm(table: np.ndarray, names: Sequence[str]) -> list[PairwiseResul
         rows.append((names[i], names[j], rp, rm))
         ps.append(p)
     adj = holm(ps) if ps else np.array([])
-    return [PairwiseResult(a, b, rp, rm, p, float(pa)) for (a, b, rp, rm), p, pa in zip(rows, ps, adj)]
+    return [PairwiseResult(a, b, rp, rm, p, float(pa)) for (a, b, rp, rm), p, pa in zip(rows, ps, adj, strict=True)]
 
 
 def nemenyi_cd(n_methods: int, n_blocks: int, alpha: float = 0.05) -> float:
@@ -208,7 +208,7 @@ def nemenyi_cd(n_methods: int, n_blocks: int, alpha: float = 0.05) -> float:
     return q * math.sqrt(n_methods * (n_methods + 1) / (6.0 * n_blocks))
 
 
-def cd_cliques(avg_ranks: Sequence[float], cd: float) -> list[tuple[int, int]]:
+def cd_cliques(avg_ranks: Sequence[float] | np.ndarray, cd: float) -> list[tuple[int, int]]:
     """Groups of methods not significantly different under the critical difference ``cd``.
 
     Args:

@@ -13,11 +13,18 @@ import platform
 import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["ResultStore", "RunRow", "provenance"]
+
+# The columns of a run, in RunRow's field order.
+_COLS = (
+    "key, status, bench, task, method, seed, config_json, result_json, error, git_commit, versions_json, device, "
+    "start_time, end_time"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -67,14 +74,16 @@ def provenance() -> dict[str, Any]:
 
     from .._version import __version__
 
-    versions = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__, "actlab": __version__}
+    versions = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__}
+    versions["actlab"] = __version__
     commit = None
     try:
         here = Path(__file__).resolve().parent
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         if out.returncode == 0:
             commit = out.stdout.strip()
-            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=5)
+            git_status = ["git", "status", "--porcelain", "--untracked-files=no"]
+            dirty = subprocess.run(git_status, cwd=here, capture_output=True, text=True, timeout=5)
             if dirty.returncode == 0 and dirty.stdout.strip():
                 commit += "-dirty"
     except (OSError, subprocess.SubprocessError):
@@ -100,7 +109,7 @@ class ResultStore:
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> "ResultStore":
+    def __enter__(self) -> ResultStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -145,16 +154,15 @@ class ResultStore:
             prov.get("git_commit"), json.dumps(prov.get("versions", {}), sort_keys=True), device,
             float(start_time), float(end_time if end_time is not None else time.time()),
         )
-        cols = "key, status, bench, task, method, seed, config_json, result_json, error, git_commit, versions_json, device, start_time, end_time"
         with self._transaction() as cur:
             if replace_failed:
                 cur.execute("DELETE FROM runs WHERE key = ? AND status = 'failed'", (key,))
-            cur.execute(f"INSERT OR IGNORE INTO runs ({cols}) VALUES ({','.join('?' * 14)})", values)
+            cur.execute(f"INSERT OR IGNORE INTO runs ({_COLS}) VALUES ({','.join('?' * 14)})", values)
             return cur.rowcount == 1
 
     def rows(self, status: str | None = "ok", bench: str | None = None) -> list[RunRow]:
         """Stored runs in insertion order, filtered by status (``None``: all) and bench name."""
-        q, args = "SELECT key, status, bench, task, method, seed, config_json, result_json, error, git_commit, versions_json, device, start_time, end_time FROM runs", []
+        q, args = f"SELECT {_COLS} FROM runs", []
         conds = []
         if status is not None:
             conds.append("status = ?")
@@ -166,8 +174,9 @@ class ResultStore:
             q += " WHERE " + " AND ".join(conds)
         out = []
         for r in self._conn.execute(q + " ORDER BY id", args):
-            out.append(RunRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), None if r[7] is None else json.loads(r[7]),
-                              r[8], r[9], json.loads(r[10]), r[11], r[12], r[13]))
+            result = None if r[7] is None else json.loads(r[7])
+            out.append(RunRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), result, r[8], r[9],
+                              json.loads(r[10]), r[11], r[12], r[13]))
         return out
 
     def count(self) -> int:

@@ -10,9 +10,12 @@ DEFAULT_OUT = "actlab_results/report"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="run a benchmark grid (default: the quick preset) and write its report",
-                       description="Trains every unfinished cell of a benchmark grid into a SQLite database, "
-                                   "then writes the report and prints the ranked table. Re-running skips finished runs.")
+    p = sub.add_parser(
+        "bench",
+        help="run a benchmark grid (default: the quick preset) and write its report",
+        description="Trains every unfinished cell of a benchmark grid into a SQLite database, "
+        "then writes the report and prints the ranked table. Re-running skips finished runs.",
+    )
     src = p.add_mutually_exclusive_group()
     src.add_argument("--preset", default=None, help="quick (default), standard or survey")
     src.add_argument("--config", default=None, metavar="FILE.toml", help="a benchmark TOML file")
@@ -21,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", default=DEFAULT_DB, help=f"results database (default {DEFAULT_DB})")
     p.add_argument("--out", default=DEFAULT_OUT, help=f"report folder (default {DEFAULT_OUT})")
     p.add_argument("--backend", choices=("local", "ray"), default="local", help="local processes or a Ray cluster")
-    p.add_argument("--workers", type=int, default=0, help="local worker processes (0 = one per CPU core, 1 = in this process)")
+    p.add_argument(
+        "--workers", type=int, default=0, help="local worker processes (0 = one per CPU core, 1 = in this process)"
+    )
     p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
     p.add_argument("--gpus-per-task", type=float, default=0.0, help="Ray: GPU fraction per run, e.g. 0.25 (default 0)")
     p.add_argument("--cpus-per-task", type=float, default=1.0, help="Ray: CPUs per run (default 1)")
@@ -45,8 +50,11 @@ def _bench(args: argparse.Namespace) -> int:
 
     cfg = load_bench_config(preset=args.preset, path=args.config, overrides=args.overrides)
     cells = cfg.cells()
-    print(f"bench {cfg.name!r}: {len(cfg.tasks)} tasks x {len(cfg.activations)} activations x {len(cfg.inits)} inits x "
-          f"{len(cfg.optimizers)} optimizers x {len(cfg.seeds)} seeds = {len(cells)} runs; database {args.db}", file=sys.stderr)
+    print(
+        f"bench {cfg.name!r}: {len(cfg.tasks)} tasks x {len(cfg.activations)} activations x {len(cfg.inits)} inits x "
+        f"{len(cfg.optimizers)} optimizers x {len(cfg.seeds)} seeds = {len(cells)} runs; database {args.db}",
+        file=sys.stderr,
+    )
     if args.dry_run:
         return 0
     with ResultStore(args.db) as store:
@@ -61,10 +69,13 @@ def _bench(args: argparse.Namespace) -> int:
             summary = run_grid_ray(cells, store, bench=cfg.name, address=args.address, num_gpus=args.gpus_per_task,
                                    num_cpus=args.cpus_per_task, retry_failed=args.retry_failed, progress=not args.quiet)
         else:
-            summary = run_grid(cells, store, bench=cfg.name, workers=args.workers, retry_failed=args.retry_failed, progress=not args.quiet)
-    print(f"{summary.ok} trained, {summary.skipped} already in the database, {summary.failed} failed ({summary.wall_s:.1f} s)", file=sys.stderr)
+            summary = run_grid(cells, store, bench=cfg.name, workers=args.workers, retry_failed=args.retry_failed,
+                               progress=not args.quiet)
+    print(f"{summary.ok} trained, {summary.skipped} already in the database, {summary.failed} failed "
+          f"({summary.wall_s:.1f} s)", file=sys.stderr)
     if summary.failed:
-        print(f"failed runs are stored with their errors; see the report's 'Failed runs' section or re-run with --retry-failed", file=sys.stderr)
+        print("failed runs are stored with their errors; see the report's 'Failed runs' section or re-run with "
+              "--retry-failed", file=sys.stderr)
     if args.no_report:
         return 0
     return _write(args.db, args.out, bench=cfg.name, seed=0, blocks="task_seed")

@@ -1,4 +1,7 @@
-"""``actlab init-report MODEL --act NAME [--center auto] [--calibrate output] [--plot FILE.png] [--compare-default]``."""
+"""``actlab init-report MODEL --act NAME``.
+
+Options: ``[--center auto] [--calibrate output] [--plot FILE.png] [--compare-default]``.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +16,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tiny", action="store_true", help="use the model's tiny test configuration")
     p.add_argument("--target-var", type=float, default=1.0)
     p.add_argument("--fallback", choices=["lsuv"], default=None, help="LSUV after unsupported modules")
-    p.add_argument("--center", choices=["off", "on", "auto"], default="off", help="zero-mean weight rows (auto: not before BatchNorm)")
+    p.add_argument("--center", choices=["off", "on", "auto"], default="off",
+                   help="zero-mean weight rows (auto: not before BatchNorm)")
     p.add_argument("--calibrate", choices=["off", "moments", "output"], default="off",
                    help="closed loop on the synthetic batch: expected scale from real inputs, or fit each drawn layer")
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights and the traversal batch (measured on seed + 1)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the weights and the traversal batch (measured on seed + 1)"
+    )
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--plot", metavar="FILE.png", default=None, help="save predicted vs measured variance per depth")
     p.add_argument("--compare-default", action="store_true", help="also measure PyTorch's default init")
     p.set_defaults(func=_run)
+
+
+_CENTER: dict[str, bool | str] = {"off": False, "on": True, "auto": "auto"}
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -36,11 +45,13 @@ def _run(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     model = create_model(args.model, act=args.act, in_chans=shape[0], **kw)
     # the default init is measured on the same held-out batch (seed + 1) as AutoInit's report
-    default = measure_init(model, input_shape=shape, target_var=args.target_var, seed=args.seed + 1, batch_size=args.batch_size)
+    default = measure_init(
+        model, input_shape=shape, target_var=args.target_var, seed=args.seed + 1, batch_size=args.batch_size
+    )
     report = autoinit(
         model, input_shape=shape, target_var=args.target_var, fallback=args.fallback,
         seed=args.seed, generator=torch.Generator().manual_seed(args.seed), batch_size=args.batch_size,
-        center={"off": False, "on": True, "auto": "auto"}[args.center],
+        center=_CENTER[args.center],
         calibrate=False if args.calibrate == "off" else args.calibrate,
     )  # fmt: skip
     print(f"AutoInit: {args.model} with {args.act}, input {shape}")

@@ -26,8 +26,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=typ, default=None, help=f"TrainConfig.{field}")
     p.add_argument("--config", default=None, help="JSON file with TrainConfig fields (flags override it)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="any TrainConfig field; VALUE is JSON (--set act_params='{\"alpha\": 0.1}' --set amp_bf16=true)")
-    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (1 is fastest for tiny models on shared CPUs)")
+                   help="any TrainConfig field; VALUE is JSON "
+                        "(--set act_params='{\"alpha\": 0.1}' --set amp_bf16=true)")
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch intra-op threads (1 is fastest for tiny models on shared CPUs)"
+    )
     p.add_argument("--json", action="store_true", help="print the RunResult as JSON on stdout")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar on stderr")
     p.set_defaults(func=_train)
@@ -97,8 +100,9 @@ def _train(args: argparse.Namespace) -> int:
     else:
         print(f"{cfg.model} / {cfg.act} / {cfg.dataset}, seed {cfg.seed}: final test acc {r.test_acc:.4f} "
               f"(macro F1 {r.test.macro_f1:.4f}), {r.steps} steps, {r.wall_time_s:.1f} s on {r.device}")
-        if r.best_val is not None:
-            print(f"best validation acc {r.best_val.acc:.4f} at epoch {r.best_val_epoch}; its test acc {r.test_at_best_val.acc:.4f}")
+        if r.best_val is not None and r.test_at_best_val is not None:
+            print(f"best validation acc {r.best_val.acc:.4f} at epoch {r.best_val_epoch}; "
+                  f"its test acc {r.test_at_best_val.acc:.4f}")
         if r.diverged:
             print(r.message)
     return 1 if r.diverged else 0

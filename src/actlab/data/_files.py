@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ._registry import DatasetError, DatasetNotFoundError
 
@@ -35,4 +35,6 @@ def read_bytes(path: Path, dataset: str, layout: str) -> bytes:
         data = path.read_bytes()
         return gzip.decompress(data) if path.suffix == ".gz" else data
     except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise DatasetError(f"{dataset}: cannot read {path} ({e}); expected layout: {layout}; re-download the file") from e
+        raise DatasetError(
+            f"{dataset}: cannot read {path} ({e}); expected layout: {layout}; re-download the file"
+        ) from e

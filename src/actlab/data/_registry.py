@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -80,7 +81,8 @@ class TensorData:
             raise ValueError(f"TensorData: {len(self.classes)} class names for num_classes={self.num_classes}")
         if self.y.numel() and (int(self.y.min()) < 0 or int(self.y.max()) >= self.num_classes):
             raise ValueError(
-                f"TensorData: labels must lie in [0, {self.num_classes}), got [{int(self.y.min())}, {int(self.y.max())}]"
+                f"TensorData: labels must lie in [0, {self.num_classes}), "
+                f"got [{int(self.y.min())}, {int(self.y.max())}]"
             )
 
     @property
@@ -91,7 +93,7 @@ class TensorData:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
-    def to(self, device: torch.device | str) -> "TensorData":
+    def to(self, device: torch.device | str) -> TensorData:
         """A copy with ``x`` and ``y`` moved to ``device`` (the fast path: batch on the GPU)."""
         return dataclasses.replace(self, x=self.x.to(device), y=self.y.to(device))
 

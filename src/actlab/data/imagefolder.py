@@ -9,8 +9,8 @@ in memory: 10,000 RGB images of 128 x 128 take 1.9 GB as float32 (pass ``size=64
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -74,7 +74,8 @@ def load_image_folder(
     if not folder.is_dir():
         have = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
         raise DatasetNotFoundError(
-            f"{name}: split folder {folder} not found (folders under {root}: {have or 'none'}); expected layout: {layout}"
+            f"{name}: split folder {folder} not found (folders under {root}: {have or 'none'}); "
+            f"expected layout: {layout}"
         )
     found = sorted(p.name for p in folder.iterdir() if p.is_dir())
     classes = tuple(classes) if classes is not None else tuple(found)
@@ -84,7 +85,7 @@ def load_image_folder(
             f"{name}: class folders {extra or found} in {folder} do not match classes={list(classes)}; "
             f"expected layout: {layout}"
         )
-    hw = (size, size) if isinstance(size, int) else (tuple(size) if size is not None else None)
+    hw = None if size is None else (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     images, labels = [], []
     for label, cls in enumerate(classes):
         cls_dir = folder / cls
@@ -104,7 +105,8 @@ def load_image_folder(
 
 @register_dataset("imagefolder", splits=None, on_disk=True, description="<root>/<split>/<class>/*.jpg|png (PIL)")
 def load_imagefolder(
-    root: Path, split: str, classes: Sequence[str] | None = None, size: int | tuple[int, int] | None = None, mode: str = "RGB"
+    root: Path, split: str, classes: Sequence[str] | None = None, size: int | tuple[int, int] | None = None,
+    mode: str = "RGB",
 ) -> TensorData:
     """Any image-folder dataset; ``split`` is the split folder's name. See :func:`load_image_folder`."""
     return load_image_folder(root, split, classes=classes, size=size, mode=mode)
@@ -128,6 +130,7 @@ def load_hurricane(root: Path, split: str, size: int | tuple[int, int] | None = 
     """
     layout = f"{root}/{{train_another, validation_another, test, test_another}}/{{damage, no_damage}}/<lon>_<lat>.jpeg"
     data = load_image_folder(
-        root, HURRICANE_SPLITS[split], name="hurricane_damage", classes=("damage", "no_damage"), size=size, layout=layout
+        root, HURRICANE_SPLITS[split], name="hurricane_damage", classes=("damage", "no_damage"), size=size,
+        layout=layout,
     )
     return dataclasses.replace(data, split=split)

@@ -19,9 +19,14 @@ __all__: list[str] = []
 SVHN_STATS = ((0.4377, 0.4438, 0.4728), (0.1980, 0.2010, 0.1970))
 
 
-@register_dataset("svhn", splits=("train", "test", "extra"), on_disk=True, description="SVHN cropped digits (.mat), 73257/26032")
+@register_dataset(
+    "svhn", splits=("train", "test", "extra"), on_disk=True, description="SVHN cropped digits (.mat), 73257/26032"
+)
 def load_svhn(root: Path, split: str) -> TensorData:
-    """SVHN from ``<root>/{split}_32x32.mat`` (default root ``<default_root()>/svhn``); ``extra`` is the 531k extra set."""
+    """SVHN from ``<root>/{split}_32x32.mat`` (default root ``<default_root()>/svhn``).
+
+    ``extra`` is the 531k extra set.
+    """
     import scipy.io
 
     layout = f"{root}/train_32x32.mat, test_32x32.mat [, extra_32x32.mat] (format-2 cropped digits)"
@@ -31,7 +36,9 @@ def load_svhn(root: Path, split: str) -> TensorData:
     except Exception as e:  # scipy raises ValueError / TypeError / OSError on bad files
         raise DatasetError(f"svhn: cannot read {path} as a MATLAB file ({e}); expected layout: {layout}") from e
     if "X" not in mat or "y" not in mat:
-        raise DatasetError(f"svhn: {path} lacks the 'X' and 'y' arrays (has {sorted(k for k in mat if not k.startswith('__'))})")
+        raise DatasetError(
+            f"svhn: {path} lacks the 'X' and 'y' arrays (has {sorted(k for k in mat if not k.startswith('__'))})"
+        )
     X, y = np.asarray(mat["X"]), np.asarray(mat["y"]).reshape(-1).astype(np.int64)
     if X.dtype != np.uint8 or X.ndim != 4 or X.shape[:3] != (32, 32, 3) or X.shape[3] != len(y):
         raise DatasetError(

@@ -47,7 +47,7 @@ from torch import fx, nn
 from . import propagate as P
 from .propagate import Stat
 from .report import InitReport, LayerRecord, kind_of, measure_layers, preserved_state, resolve_shape, sample_batch
-from .layers import fan_in, is_weighted
+from .layers import bias_of, fan_in, is_weighted, weight_of
 from .windows import coverage_stats, window_second
 
 __all__ = ["autoinit"]
@@ -80,14 +80,16 @@ def _fit_output(m: nn.Module, x: torch.Tensor, target_var: float) -> float:
     v = float(y.double().var(unbiased=False))
     if not (v > 0 and math.isfinite(v)):
         return 1.0
-    m.weight.mul_(math.sqrt(target_var / v))
+    weight_of(m).mul_(math.sqrt(target_var / v))
     return target_var / v
 
 
 class _Run:
     """State shared by the fx and hook traversals: re-initializes weighted layers, records them."""
 
-    def __init__(self, model: nn.Module, target_var: float, fallback: str | None, seed: int, generator: torch.Generator | None) -> None:
+    def __init__(
+        self, model: nn.Module, target_var: float, fallback: str | None, seed: int, generator: torch.Generator | None
+    ) -> None:
         self.names = {m: n or type(m).__name__ for n, m in model.named_modules()}
         self.target_var, self.fallback, self.seed, self.generator = target_var, fallback, seed, generator
         self.records: dict[nn.Module, LayerRecord] = {}
@@ -97,8 +99,10 @@ class _Run:
         self._shared: set[nn.Module] = set()
         self._unsupported: set[str] = set()
 
-    def weighted(self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True, before_norm: bool = False) -> Stat:
-        (rho, q), fi = coverage_stats(m, x.shape), fan_in(m)
+    def weighted(
+        self, m: nn.Module, a: Stat, x: torch.Tensor, input_known: bool = True, before_norm: bool = False
+    ) -> Stat:
+        (rho, q), fi, w = coverage_stats(m, x.shape), fan_in(m), weight_of(m)
         if m in self.records:  # shared layer: keep the first call's weights
             rec = self.records[m]
             if m not in self._shared:
@@ -115,7 +119,7 @@ class _Run:
         center = self._center(before_norm) and fi > 1
         # one weight feeding one unit (e.g. a Linear(1, 1) readout): nothing to centre, but the
         # fixed-norm constraint still applies, and the unit's offset w mu is a constant, not variance
-        single = self._center(before_norm) and fi == 1 and m.weight.shape[0] == 1
+        single = self._center(before_norm) and fi == 1 and w.shape[0] == 1
         second = stat.var if center or single else stat.second  # centred rows cancel the mean...
         # ...except at zero-padded borders, where the taps inside a window no longer sum to 0
         eff = rho * second + (q * fi / (fi - 1) * stat.mean**2 if center else 0.0)
@@ -130,15 +134,15 @@ class _Run:
             )
         var_w = self.target_var / (fi * eff)
         with torch.no_grad():
-            m.weight.normal_(0.0, math.sqrt(var_w), generator=self.generator)
+            w.normal_(0.0, math.sqrt(var_w), generator=self.generator)
             if center:  # zero-mean rows of fixed squared norm var_w * fan_in
-                rows = m.weight.view(m.weight.shape[0], -1)
+                rows = w.view(w.shape[0], -1)
                 rows.sub_(rows.mean(1, keepdim=True))
                 rows.mul_(math.sqrt(var_w * fi) / rows.norm(dim=1, keepdim=True).clamp_min(1e-12))
             if single:  # |w| fixed: output variance exactly var_w rho v
-                m.weight.copy_(m.weight.sign().where(m.weight != 0, 1.0) * math.sqrt(var_w))
-            if m.bias is not None:
-                m.bias.zero_()
+                w.copy_(w.sign().where(w.ne(0), 1.0) * math.sqrt(var_w))
+            if (bias := bias_of(m)) is not None:
+                bias.zero_()
             if method == "lsuv" or self.calibrate == "output":
                 var_w *= _fit_output(m, x, self.target_var)
                 method = "lsuv" if method == "lsuv" else "autoinit-fit"
@@ -147,7 +151,9 @@ class _Run:
         )
         offsets = stat.shared + (0.0 if center else stat.mean**2)  # channel offsets sum_j w_cj m_j
         if single:  # one unit: its offset w mu is its (known) mean, not part of its variance
-            return Stat(float(m.weight.reshape(-1)[0]) * rho * stat.mean, self.target_var, shared=var_w * rho * stat.shared)
+            return Stat(
+                float(w.reshape(-1)[0]) * rho * stat.mean, self.target_var, shared=var_w * rho * stat.shared
+            )
         return Stat(0.0, self.target_var, shared=var_w * fi * rho * offsets)
 
     def _center(self, before_norm: bool) -> bool:
@@ -177,15 +183,24 @@ class _Propagator(fx.Interpreter):
         self.run_, self.input_stat = run, input_stat
         self.stats: dict[fx.Node, Any] = {}
 
+    def _submodule(self, n: fx.Node) -> nn.Module:
+        assert isinstance(n.target, str)  # a call_module node's target is the module's path
+        return self.module.get_submodule(n.target)
+
+    def _input(self, n: fx.Node) -> Any:
+        arg = n.args[0]
+        assert isinstance(arg, fx.Node)  # a module called on a traced value
+        return self.env[arg]
+
     def run_node(self, n: fx.Node) -> Any:
-        sargs = fx.node.map_arg(n.args, lambda a: self.stats.get(a))
+        sargs: Any = fx.node.map_arg(n.args, lambda a: self.stats.get(a))
         if n.op == "call_module":
-            m = self.module.get_submodule(n.target)
+            m = self._submodule(n)
             if is_weighted(m):
-                x = self.env[n.args[0]]
+                x = self._input(n)
                 users = [u for u in n.users if u.op == "call_module"]
                 norm = len(users) == len(n.users) > 0 and all(
-                    isinstance(self.module.get_submodule(u.target), P.BATCH_NORMS) for u in users
+                    isinstance(self._submodule(u), P.BATCH_NORMS) for u in users
                 )
                 self.stats[n] = self.run_.weighted(m, sargs[0], x, before_norm=norm)
                 return super().run_node(n)
@@ -195,9 +210,9 @@ class _Propagator(fx.Interpreter):
         elif n.op == "get_attr":
             self.stats[n] = _measured(out, False) if isinstance(out, torch.Tensor) else None
         elif n.op == "call_module":
-            m = self.module.get_submodule(n.target)
+            m = self._submodule(n)
             a = sargs[0] if sargs and isinstance(sargs[0], Stat) else None
-            s = P.module_rule(m, a, self.env[n.args[0]], out, self.run_.seed) if a is not None else None
+            s = P.module_rule(m, a, self._input(n), out, self.run_.seed) if a is not None else None
             if s is None and _is_tensors(out):
                 s = self.run_.unsupported(f"module {n.target!r} ({type(m).__name__})", out)
             self.stats[n] = s
@@ -370,7 +385,8 @@ def autoinit(
     missed = [run.names[m] for m in model.modules() if is_weighted(m) and m not in run.records]
     if missed:
         run.notes.append(
-            f"{len(missed)} weighted layer(s) never ran on the sample batch and kept their init: {', '.join(missed[:5])}"
+            f"{len(missed)} weighted layer(s) never ran on the sample batch and kept their init: "
+            f"{', '.join(missed[:5])}"
         )
     kept = [
         f"{name}.{pname}" if name else pname
@@ -380,10 +396,12 @@ def autoinit(
     ]
     if kept:  # e.g. capsule routing matrices, embeddings, positional parameters
         run.notes.append(
-            f"{len(kept)} parameter(s) outside Linear/Conv/norm/activation modules kept their init: {', '.join(kept[:5])}"
+            f"{len(kept)} parameter(s) outside Linear/Conv/norm/activation modules kept their init: "
+            f"{', '.join(kept[:5])}"
             + (", ..." if len(kept) > 5 else "")
         )
-    layers = []  # measured on a held-out batch: a calibration may look at the traversal batch, never at this one
+    # measured on a held-out batch: a calibration may look at the traversal batch, never at this one
+    layers: list[LayerRecord] = []
     held_out = sample_batch(shape, batch_size, input_mean, input_var, seed + 1, model)
     for name, m, mm, mv in measure_layers(model, held_out, seed + 1):
         rec = run.records.get(m) or LayerRecord(name, kind_of(m), fan_in=fan_in(m), method="default")

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["WEIGHTED_LAYERS", "fan_in", "is_weighted", "kaiming_", "lecun_"]
+__all__ = ["WEIGHTED_LAYERS", "bias_of", "fan_in", "is_weighted", "kaiming_", "lecun_", "weight_of"]
 
 WEIGHTED_LAYERS: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
@@ -24,18 +24,32 @@ def is_weighted(module: nn.Module) -> bool:
     )
 
 
+def weight_of(module: nn.Module) -> torch.Tensor:
+    """The ``weight`` tensor of a weighted layer (``TypeError`` naming the layer when it has none)."""
+    weight = getattr(module, "weight", None)
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(f"{type(module).__name__} has no weight tensor; expected one of {WEIGHTED_LAYERS}")
+    return weight
+
+
+def bias_of(module: nn.Module) -> torch.Tensor | None:
+    """The ``bias`` tensor of a layer, or ``None`` (no bias, or ``bias=False``)."""
+    bias = getattr(module, "bias", None)
+    return bias if isinstance(bias, torch.Tensor) else None
+
+
 def fan_in(module: nn.Module) -> int:
     """Number of inputs feeding one output unit: ``in_features`` or ``in_channels/groups * prod(k)``."""
-    return int(module.weight[0].numel())
+    return int(weight_of(module)[0].numel())
 
 
 def _normal_fan_in(model: nn.Module, gain2: float, generator: torch.Generator | None) -> nn.Module:
     with torch.no_grad():
         for m in model.modules():
             if is_weighted(m):
-                m.weight.normal_(0.0, math.sqrt(gain2 / fan_in(m)), generator=generator)
-                if m.bias is not None:
-                    m.bias.zero_()
+                weight_of(m).normal_(0.0, math.sqrt(gain2 / fan_in(m)), generator=generator)
+                if (bias := bias_of(m)) is not None:
+                    bias.zero_()
     return model
 
 

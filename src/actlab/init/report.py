@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
 
 import torch
 from torch import nn
 
-from .layers import fan_in, is_weighted
+from .layers import fan_in, is_weighted, weight_of
 
-__all__ = ["LayerRecord", "InitReport", "measure_init", "measure_layers", "sample_batch", "preserved_state", "TRAIN_KINDS"]
+__all__ = [
+    "LayerRecord", "InitReport", "measure_init", "measure_layers", "sample_batch", "preserved_state", "TRAIN_KINDS",
+]
 
 
 @dataclass
@@ -84,12 +86,16 @@ class InitReport:
 
     def to_table(self) -> str:
         """A fixed-width text table, one row per weighted layer."""
-        head = f"{'#':>3} {'layer':<28} {'kind':<18} {'fan_in':>6} {'pred mean':>9} {'pred var':>9} {'meas mean':>9} {'meas var':>9} {'ratio':>7}  method"
+        head = (
+            f"{'#':>3} {'layer':<28} {'kind':<18} {'fan_in':>6} {'pred mean':>9} {'pred var':>9} "
+            f"{'meas mean':>9} {'meas var':>9} {'ratio':>7}  method"
+        )
         rows = [head, "-" * len(head)]
         for r in self.layers:
             ratio = r.meas_var / self.target_var
             rows.append(
-                f"{r.depth:>3} {r.name[-28:]:<28} {r.kind[:18]:<18} {r.fan_in:>6} {r.pred_mean:>9.4f} {r.pred_var:>9.4f} "
+                f"{r.depth:>3} {r.name[-28:]:<28} {r.kind[:18]:<18} {r.fan_in:>6} "
+                f"{r.pred_mean:>9.4f} {r.pred_var:>9.4f} "
                 f"{r.meas_mean:>9.4f} {r.meas_var:>9.4f} {ratio:>7.3f}  {r.method}"
             )
         q = self.ratios()
@@ -102,7 +108,9 @@ class InitReport:
         rows += [f"note: {n}" for n in self.notes]
         return "\n".join(rows)
 
-    def plot(self, path: str, other: "InitReport | None" = None, label: str = "autoinit", other_label: str = "default") -> None:
+    def plot(
+        self, path: str, other: InitReport | None = None, label: str = "autoinit", other_label: str = "default"
+    ) -> None:
         """Saves predicted vs measured pre-activation variance per depth (log scale) to ``path``."""
         import matplotlib
 
@@ -114,7 +122,8 @@ class InitReport:
         ax.plot(depth, [r.pred_var for r in self.layers], "k--", label=f"{label}: predicted")
         ax.plot(depth, [r.meas_var for r in self.layers], "o-", ms=3, label=f"{label}: measured")
         if other is not None:
-            ax.plot([r.depth for r in other.layers], [r.meas_var for r in other.layers], "s-", ms=3, label=f"{other_label}: measured")
+            depth, var = [r.depth for r in other.layers], [r.meas_var for r in other.layers]
+            ax.plot(depth, var, "s-", ms=3, label=f"{other_label}: measured")
         ax.axhspan(0.5 * self.target_var, 2 * self.target_var, color="g", alpha=0.1, label="[0.5, 2] x target")
         ax.set_yscale("log")
         ax.set_xlabel("weighted layer (depth)")
@@ -204,7 +213,10 @@ def measure_init(
     shape = resolve_shape(example_input, input_shape)
     batch = sample_batch(shape, batch_size, input_mean, input_var, seed, model)
     layers = [
-        LayerRecord(name, kind_of(m), i, fan_in(m), float(m.weight.detach().double().var(unbiased=False)), meas_mean=mm, meas_var=mv)
+        LayerRecord(
+            name, kind_of(m), i, fan_in(m), float(weight_of(m).detach().double().var(unbiased=False)),
+            meas_mean=mm, meas_var=mv,
+        )
         for i, (name, m, mm, mv) in enumerate(measure_layers(model, batch, seed))
     ]
     return InitReport(layers, target_var, input_mean, input_var, seed, batch_size, mode="measure")
@@ -224,9 +236,14 @@ def resolve_shape(example_input: torch.Tensor | None, input_shape: tuple[int, ..
         )
     if example_input is not None:
         if not isinstance(example_input, torch.Tensor) or example_input.dim() < 2:
-            raise ValueError(f"example_input must be a batched tensor (N, ...), got {getattr(example_input, 'shape', example_input)}")
+            raise ValueError(
+                f"example_input must be a batched tensor (N, ...), got {getattr(example_input, 'shape', example_input)}"
+            )
         shape = tuple(example_input.shape[1:])
         if input_shape is not None and tuple(input_shape) != shape:
-            raise ValueError(f"example_input has per-sample shape {shape} but input_shape={tuple(input_shape)}; pass one of them")
+            raise ValueError(
+                f"example_input has per-sample shape {shape} but input_shape={tuple(input_shape)}; pass one of them"
+            )
         return shape
+    assert input_shape is not None  # one of the two, checked above
     return tuple(int(s) for s in input_shape)

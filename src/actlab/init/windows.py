@@ -4,7 +4,7 @@ windows of a batch (for its ``calibrate`` options)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -13,6 +13,12 @@ from torch import nn
 from .layers import fan_in
 
 __all__ = ["conv_coverage", "coverage_stats", "window_second"]
+
+
+def _conv(module: nn.Module) -> nn.Conv1d | nn.Conv2d | nn.Conv3d:
+    if not isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        raise TypeError(f"expected an nn.Linear or nn.Conv1d/2d/3d layer, got {type(module).__name__}")
+    return module
 
 
 def conv_coverage(module: nn.Module, in_shape: Sequence[int]) -> float:
@@ -35,14 +41,15 @@ def coverage_stats(module: nn.Module, in_shape: Sequence[int]) -> tuple[float, f
     """
     if isinstance(module, nn.Linear) or getattr(module, "padding_mode", "zeros") != "zeros":
         return 1.0, 0.0
-    pad = module.padding
+    layer = _conv(module)
+    pad = layer.padding
     if pad == "valid" or (not isinstance(pad, str) and all(p == 0 for p in pad)):
         return 1.0, 0.0
-    nd = len(module.kernel_size)
+    nd = len(layer.kernel_size)
     ones = torch.ones(1, 1, *in_shape[-nd:], dtype=torch.float64)
-    kernel = torch.ones(1, 1, *module.kernel_size, dtype=torch.float64)
+    kernel = torch.ones(1, 1, *layer.kernel_size, dtype=torch.float64)
     conv = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
-    r = conv(ones, kernel, stride=module.stride, padding=pad, dilation=module.dilation) / kernel.numel()
+    r = conv(ones, kernel, stride=layer.stride, padding=pad, dilation=layer.dilation) / kernel.numel()
     return float(r.mean()), float((r * (1 - r)).mean())
 
 
@@ -63,9 +70,10 @@ def window_second(m: nn.Module, x: torch.Tensor, center: bool) -> float:
         y = y.reshape(-1, n)
         s2, s1 = (y * y).sum(1), y.sum(1)
     else:
-        g = m.groups
-        ones = y.new_ones(g, y.shape[1] // g, *m.kernel_size)
-        s2, s1 = m._conv_forward(y * y, ones, None), m._conv_forward(y, ones, None)
+        layer = _conv(m)
+        g = layer.groups
+        ones = y.new_ones(g, y.shape[1] // g, *layer.kernel_size)
+        s2, s1 = layer._conv_forward(y * y, ones, None), layer._conv_forward(y, ones, None)
     if not center:
         return float(s2.mean()) / n
     return float((s2 - s1 * s1 / n).mean()) / (n - 1)

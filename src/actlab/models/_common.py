@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from torch import nn
 
@@ -10,7 +11,7 @@ from ..activations import ActSite, build_act
 
 __all__ = ["NormFactory", "ActSites", "make_norm", "conv_out"]
 
-NormFactory = Optional[Callable[[int], nn.Module]]
+NormFactory = Callable[[int], nn.Module] | None
 
 
 class ActSites:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, TypeVar
 
 from torch import nn
 
@@ -38,8 +41,22 @@ class ModelInfo:
     has_activation: bool = True
     act_kwargs: tuple[str, ...] = ("act",)
 
+    def arguments(self) -> list[str] | None:
+        """The keyword arguments the builder takes, in signature order.
+
+        ``None`` when the builder takes ``**kw`` (a user's builder forwarding to something else):
+        then any keyword may be valid and :func:`create_model` leaves the check to the builder.
+        Wrappers made with ``functools.wraps`` report the wrapped builder's arguments.
+        """
+        params = inspect.signature(self.builder).parameters.values()
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            return None
+        return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
 
 MODELS: Registry[ModelInfo] = Registry("model")
+
+B = TypeVar("B", bound=Callable[..., nn.Module])  # a builder keeps its own signature when registered
 
 
 def register_model(
@@ -52,10 +69,14 @@ def register_model(
     test_kwargs: dict | None = None,
     has_activation: bool = True,
     act_kwargs: tuple[str, ...] = ("act",),
-) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Decorator registering a public builder ``fn(num_classes=, in_chans=, act=, norm=, **kw)``."""
+) -> Callable[[B], B]:
+    """Decorator registering a public builder ``fn(num_classes=, in_chans=, act=, norm=, ...)``.
 
-    def deco(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    Name every keyword in the builder's signature (no ``**kw``): :func:`create_model` checks the
+    keywords it is given against that signature and suggests the closest ones for a typo.
+    """
+
+    def deco(fn: B) -> B:
         MODELS.add(
             name,
             ModelInfo(
@@ -88,16 +109,39 @@ def create_model(
         act: any activation form accepted by :func:`actlab.build_act`: a registry name, a
             ``(name, params)`` pair, an ``nn.Module`` class, a factory, or :func:`actlab.per_layer`.
             ``None`` keeps the builder's default (``"relu"`` for most families, ``"ada"`` for PyNADA).
-        **kw: family-specific options (``norm``, ``width``, ``depth``, ``stochastic_depth``...).
+        **kw: family-specific options (``norm``, ``width``, ``depth``, ``stochastic_depth``...);
+            ``model_info(name).arguments()`` lists them and the builder's docstring explains them.
+
+    Raises:
+        ValueError: unknown name, or a keyword the builder does not take (with the closest valid
+            keywords and the full list).
     """
     info = MODELS.get(name)
-    if in_chans is None:
-        in_chans = info.input_shape[0]
     if act is not None:
         kw["act"] = act
     if num_classes is not None:
         kw["num_classes"] = num_classes
+    _check_arguments(info, kw)
+    if in_chans is None:
+        in_chans = info.input_shape[0]
     return info.builder(in_chans=in_chans, **kw)
+
+
+def _check_arguments(info: ModelInfo, kw: dict[str, Any]) -> None:
+    valid = info.arguments()
+    if valid is None:
+        return
+    bad = [k for k in kw if k not in valid]
+    if not bad:
+        return
+    hints = []
+    for k in bad:
+        close = difflib.get_close_matches(k, valid, n=3, cutoff=0.5)
+        hints.append(f"{k!r}" + (f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""))
+    raise ValueError(
+        f"model {info.name!r} does not take the keyword argument(s) {', '.join(hints)}; "
+        f"valid arguments: {', '.join(valid)}"
+    )
 
 
 def model_info(name: str) -> ModelInfo:
@@ -106,4 +150,5 @@ def model_info(name: str) -> ModelInfo:
 
 
 def list_models(pattern: str | None = None) -> list[str]:
+    """Sorted registry names, optionally filtered by a shell-style pattern (``"resnet*"``)."""
     return MODELS.names(pattern)

@@ -21,7 +21,9 @@ __all__ = ["CNN1d", "cnn1d"]
 class CNN1d(nn.Module):
     """Three strided conv1d layers and a linear head; accepts (N, L) or (N, C, L) input."""
 
-    def __init__(self, num_classes: int, in_chans: int, act: Any, norm: NormFactory, channels: int, length: int) -> None:
+    def __init__(
+        self, num_classes: int, in_chans: int, act: Any, norm: NormFactory, channels: int, length: int
+    ) -> None:
         super().__init__()
         sites = ActSites()
         self.in_chans = in_chans

@@ -41,7 +41,9 @@ class DenseLayer(nn.Module):
 class Transition(nn.Module):
     """``avgpool2(conv1x1(act(norm(x))))``."""
 
-    def __init__(self, in_planes: int, out_planes: int, norm: NormFactory, sites: ActSites, act: Any, path: str) -> None:
+    def __init__(
+        self, in_planes: int, out_planes: int, norm: NormFactory, sites: ActSites, act: Any, path: str
+    ) -> None:
         super().__init__()
         self.bn = make_norm(norm, in_planes)
         self.act = sites(act, f"{path}.act", in_planes)

@@ -20,7 +20,9 @@ class LeNet5(nn.Module):
     in the PyNADA code); ``pool="max"`` by default (the original uses subsampling, ``"avg"``).
     """
 
-    def __init__(self, num_classes: int, in_chans: int, act: Any, norm: NormFactory, image_size: int, pool: str) -> None:
+    def __init__(
+        self, num_classes: int, in_chans: int, act: Any, norm: NormFactory, image_size: int, pool: str
+    ) -> None:
         super().__init__()
         pools = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
         if pool not in pools:
@@ -43,7 +45,8 @@ class LeNet5(nn.Module):
 
 
 @register_model(
-    "lenet5", family="lenet", paper="LeCun et al., Gradient-based learning applied to document recognition, Proc. IEEE 1998",
+    "lenet5", family="lenet",
+    paper="LeCun et al., Gradient-based learning applied to document recognition, Proc. IEEE 1998",
     input_shape=(1, 32, 32), test_shape=(1, 20, 20), test_kwargs={"image_size": 20},
 )
 def lenet5(

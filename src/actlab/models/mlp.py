@@ -49,7 +49,9 @@ class MLP(nn.Module):
         sites = ActSites()
         blocks, f = [], in_features
         for i in range(depth):
-            blocks.append(DenseBlock(nn.Linear(f, width), make_norm(norm, width), sites(act, f"blocks.{i}.act", width), dropout))
+            blocks.append(
+                DenseBlock(nn.Linear(f, width), make_norm(norm, width), sites(act, f"blocks.{i}.act", width), dropout)
+            )
             f = width
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Linear(f, num_classes)

@@ -18,13 +18,18 @@ from ._registry import register_model
 
 __all__ = ["MobileNet", "mobilenet"]
 
-_CFG: list[int | tuple[int, int]] = [64, (128, 2), 128, (256, 2), 256, (512, 2), 512, 512, 512, 512, 512, (1024, 2), 1024]
+# Output width of each separable block; (width, 2): its depthwise conv has stride 2.
+_CFG: list[int | tuple[int, int]] = [
+    64, (128, 2), 128, (256, 2), 256, (512, 2), 512, 512, 512, 512, 512, (1024, 2), 1024,
+]
 
 
 class SeparableBlock(nn.Module):
     """Depthwise 3x3 conv - norm - act, pointwise 1x1 conv - norm - act."""
 
-    def __init__(self, in_planes: int, out_planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str) -> None:
+    def __init__(
+        self, in_planes: int, out_planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_planes, in_planes, 3, stride, 1, groups=in_planes, bias=False)
         self.bn1 = make_norm(norm, in_planes)
@@ -64,11 +69,13 @@ class MobileNet(nn.Module):
 
 @register_model(
     "mobilenet", family="mobilenet",
-    paper="Howard et al., MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications, arXiv 1704.04861",
+    paper="Howard et al., MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications, "
+    "arXiv 1704.04861",
     input_shape=(3, 32, 32), test_shape=(3, 16, 16), test_kwargs={"width_mult": 1 / 16},
 )
 def mobilenet(
-    num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d, width_mult: float = 1.0
+    num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
+    width_mult: float = 1.0,
 ) -> MobileNet:
     """MobileNet v1, CIFAR form (3.2M parameters, 27 activation sites).
 

@@ -7,7 +7,8 @@ Networks", ICML 2021 (arXiv 2102.07870).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +24,10 @@ __all__ = [
 
 # ---------------------------------------------------------------------------------- helpers
 def squash(s: torch.Tensor, dim: int = -1, eps: float = 1e-8) -> torch.Tensor:
-    r"""Capsule squash :math:`v = \frac{|s|^2}{1 + |s|^2} \frac{s}{|s| + \epsilon}` (Sabour et al. 2017); :math:`|v| < 1`."""
+    r"""Capsule squash :math:`v = \frac{|s|^2}{1 + |s|^2} \frac{s}{|s| + \epsilon}` (Sabour et al. 2017).
+
+    :math:`|v| < 1`.
+    """
     n2 = (s * s).sum(dim, keepdim=True)
     return n2 / (1.0 + n2) * s / (n2.sqrt() + eps)
 
@@ -60,7 +64,7 @@ def margin_loss(
         raise ValueError("pass both reconstruction= and images= for the reconstruction term, or neither")
     t = F.one_hot(target, lengths.shape[-1]).to(lengths.dtype)
     per = (t * F.relu(m_pos - lengths) ** 2 + lam * (1 - t) * F.relu(lengths - m_neg) ** 2).sum(-1)
-    if reconstruction is not None:
+    if reconstruction is not None and images is not None:  # both or neither, checked above
         per = per + recon_weight * ((reconstruction - images) ** 2).flatten(1).sum(-1)
     return per.sum() if reduction == "sum" else per.mean()
 
@@ -115,7 +119,7 @@ class _MomentumFunction(torch.autograd.Function):
     """Momentum steps that store only their output and rebuild inputs by the exact inverse in backward."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, v: torch.Tensor, block: "MomentumCapsBlock", *params: torch.Tensor):
+    def forward(ctx: Any, x: torch.Tensor, v: torch.Tensor, block: MomentumCapsBlock, *params: torch.Tensor):
         with torch.no_grad():
             x, v = block._steps(x, v)
         ctx.block = block
@@ -139,7 +143,7 @@ class _MomentumFunction(torch.autograd.Function):
             out = torch.autograd.grad(fx, [x_prev, *f_params], (1 - g) * gv_new, allow_unused=True)
             gx = gx + out[0]
             gv = g * gv_new
-            for p, gp in zip(f_params, out[1:]):
+            for p, gp in zip(f_params, out[1:], strict=True):
                 if gp is not None:
                     k = next(i for i, q in enumerate(params) if q is p)
                     grads[k] = grads[k] + gp
@@ -188,7 +192,9 @@ class MomentumCapsBlock(nn.Module):
             x = x + v
         return x, v
 
-    def forward_with_velocity(self, x: torch.Tensor, v: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_with_velocity(
+        self, x: torch.Tensor, v: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Momentum steps from velocity ``v`` (zeros by default); returns (x, v)."""
         v = torch.zeros_like(x) if v is None else v
         if self.memory_efficient and torch.is_grad_enabled():

@@ -13,7 +13,9 @@ site gets its own activation module (pass a factory returning one shared module 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import functools
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -47,14 +49,16 @@ class PyNADALayer(nn.Module):
 class PyNADAMLP(nn.Module):
     """PyNADA dense layers of the given widths, then a linear head; the input is flattened."""
 
-    def __init__(self, num_classes: int, in_features: int, act: Any, basal_act: Any, norm: NormFactory, widths: tuple[int, ...]) -> None:
+    def __init__(
+        self, num_classes: int, in_features: int, act: Any, basal_act: Any, norm: NormFactory, widths: tuple[int, ...]
+    ) -> None:
         super().__init__()
         sites = ActSites()
         layers, f = [], in_features
         for i, w in enumerate(widths):
             a = sites(act, f"layers.{i}.act_a", w)
             b = sites(basal_act, f"layers.{i}.act_b", w)
-            layers.append(PyNADALayer(lambda f=f, w=w: nn.Linear(f, w), norm, w, a, b))
+            layers.append(PyNADALayer(functools.partial(nn.Linear, f, w), norm, w, a, b))
             f = w
         self.layers = nn.Sequential(*layers)
         self.head = nn.Linear(f, num_classes)
@@ -66,7 +70,9 @@ class PyNADAMLP(nn.Module):
 class PyNADALeNet(nn.Module):
     """LeNet-5 (valid 5x5 convs 6, 16; max-pool 2; dense 120, 84) with every hidden layer PyNADA."""
 
-    def __init__(self, num_classes: int, in_chans: int, act: Any, basal_act: Any, norm: NormFactory, image_size: int) -> None:
+    def __init__(
+        self, num_classes: int, in_chans: int, act: Any, basal_act: Any, norm: NormFactory, image_size: int
+    ) -> None:
         super().__init__()
         sites = ActSites()
 

@@ -38,7 +38,9 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, in_planes: int, planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str) -> None:
+    def __init__(
+        self, in_planes: int, planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str
+    ) -> None:
         super().__init__()
         self.survival = 1.0
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
@@ -61,7 +63,9 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, in_planes: int, planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str) -> None:
+    def __init__(
+        self, in_planes: int, planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str
+    ) -> None:
         super().__init__()
         out = planes * self.expansion
         self.survival = 1.0
@@ -89,7 +93,9 @@ class PreActBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, in_planes: int, planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str) -> None:
+    def __init__(
+        self, in_planes: int, planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str
+    ) -> None:
         super().__init__()
         self.survival = 1.0
         self.bn1 = make_norm(norm, in_planes)
@@ -107,11 +113,19 @@ class PreActBlock(nn.Module):
         return residual(short, lambda: self.conv2(self.act2(self.bn2(self.conv1(o)))), self.survival, self.training)
 
 
+_Block = type[BasicBlock] | type[Bottleneck] | type[PreActBlock]
+
+
 class ResNet(nn.Module):
     """CIFAR-stem ResNet over ``block`` with ``num_blocks`` per stage."""
 
+    layer1: nn.Sequential  # the four stages, set in __init__ by name
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+    layer4: nn.Sequential
+
     def __init__(
-        self, block: type, num_blocks: tuple[int, ...], num_classes: int, in_chans: int, act: Any,
+        self, block: _Block, num_blocks: tuple[int, ...], num_classes: int, in_chans: int, act: Any,
         norm: NormFactory, base_width: int, stochastic_depth: float | None, final_act: bool,
     ) -> None:
         super().__init__()
@@ -121,7 +135,7 @@ class ResNet(nn.Module):
         self.bn1 = nn.Identity() if preact else make_norm(norm, base_width)
         self.act1 = nn.Identity() if preact else sites(act, "act1", base_width)
         c = base_width
-        for s, (n, stride) in enumerate(zip(num_blocks, (1, 2, 2, 2))):
+        for s, (n, stride) in enumerate(zip(num_blocks, (1, 2, 2, 2), strict=True)):
             planes, blocks = base_width * 2**s, []
             for i in range(n):
                 blocks.append(block(c, planes, stride if i == 0 else 1, norm, sites, act, f"layer{s + 1}.{i}"))
@@ -146,20 +160,22 @@ class ResNet(nn.Module):
 
 
 def _create_resnet(
-    block: type, num_blocks: tuple[int, ...], num_classes: int, in_chans: int, act: Any, norm: NormFactory,
-    stochastic_depth: float | None, base_width: int = 64, final_act: bool = True,
+    block: _Block, num_blocks: tuple[int, ...], num_classes: int, in_chans: int, act: Any, norm: NormFactory,
+    stochastic_depth: float | None, base_width: int, final_act: bool = True,
 ) -> ResNet:
     return ResNet(block, num_blocks, num_classes, in_chans, act, norm, base_width, stochastic_depth, final_act)
 
 
 _PAPER = "He et al., Deep Residual Learning for Image Recognition, CVPR 2016, arXiv 1512.03385"
-_TEST = dict(family="resnet", input_shape=(3, 32, 32), test_shape=(3, 16, 16), test_kwargs={"base_width": 4})
+_TEST: dict[str, Any] = dict(
+    family="resnet", input_shape=(3, 32, 32), test_shape=(3, 16, 16), test_kwargs={"base_width": 4},
+)
 
 
 @register_model("resnet18", paper=_PAPER, **_TEST)
 def resnet18(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, **kw: Any,
+    stochastic_depth: float | None = None, base_width: int = 64,
 ) -> ResNet:
     """ResNet-18, CIFAR stem (11.2M parameters, 17 activation sites).
 
@@ -167,27 +183,27 @@ def resnet18(
         num_classes: logits. in_chans: image channels. act: activation spec.
         norm: ``norm(C)`` factory (default ``nn.BatchNorm2d``; ``None`` for none).
         stochastic_depth: p_L for linear-decay stochastic depth, or ``None`` (off).
-        **kw: ``base_width`` (64): channels of the first stage.
+        base_width: channels of the first stage (64); stage s has base_width * 2**s.
     """
-    return _create_resnet(BasicBlock, (2, 2, 2, 2), num_classes, in_chans, act, norm, stochastic_depth, **kw)
+    return _create_resnet(BasicBlock, (2, 2, 2, 2), num_classes, in_chans, act, norm, stochastic_depth, base_width)
 
 
 @register_model("resnet34", paper=_PAPER, **_TEST)
 def resnet34(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, **kw: Any,
+    stochastic_depth: float | None = None, base_width: int = 64,
 ) -> ResNet:
     """ResNet-34, CIFAR stem (21.3M parameters). Arguments as for :func:`resnet18`."""
-    return _create_resnet(BasicBlock, (3, 4, 6, 3), num_classes, in_chans, act, norm, stochastic_depth, **kw)
+    return _create_resnet(BasicBlock, (3, 4, 6, 3), num_classes, in_chans, act, norm, stochastic_depth, base_width)
 
 
 @register_model("resnet50", paper=_PAPER, **_TEST)
 def resnet50(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, **kw: Any,
+    stochastic_depth: float | None = None, base_width: int = 64,
 ) -> ResNet:
     """ResNet-50 (bottleneck blocks), CIFAR stem (23.5M parameters). Arguments as for :func:`resnet18`."""
-    return _create_resnet(Bottleneck, (3, 4, 6, 3), num_classes, in_chans, act, norm, stochastic_depth, **kw)
+    return _create_resnet(Bottleneck, (3, 4, 6, 3), num_classes, in_chans, act, norm, stochastic_depth, base_width)
 
 
 @register_model(
@@ -197,13 +213,15 @@ def resnet50(
 )
 def preact_resnet18(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, **kw: Any,
+    stochastic_depth: float | None = None, base_width: int = 64, final_act: bool = True,
 ) -> ResNet:
     """Pre-activation ResNet-18, CIFAR stem.
 
     Args:
-        num_classes, in_chans, act, norm, stochastic_depth: as for :func:`resnet18`.
-        **kw: ``base_width`` (64); ``final_act`` (True: norm + act after the last block, as in the
-            paper; False: the kuangliu/pytorch-cifar form without them).
+        num_classes, in_chans, act, norm, stochastic_depth, base_width: as for :func:`resnet18`.
+        final_act: True: norm + act after the last block, as in the paper; False: the
+            kuangliu/pytorch-cifar form without them.
     """
-    return _create_resnet(PreActBlock, (2, 2, 2, 2), num_classes, in_chans, act, norm, stochastic_depth, **kw)
+    return _create_resnet(
+        PreActBlock, (2, 2, 2, 2), num_classes, in_chans, act, norm, stochastic_depth, base_width, final_act
+    )

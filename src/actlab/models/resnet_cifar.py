@@ -43,7 +43,10 @@ class ShortcutA(nn.Module):
 class BasicBlockA(nn.Module):
     """Post-activation basic block with an option-A shortcut and a stochastic-depth gate."""
 
-    def __init__(self, in_planes: int, planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str, pool: str) -> None:
+    def __init__(
+        self, in_planes: int, planes: int, stride: int, norm: NormFactory, sites: ActSites, act: Any, path: str,
+        pool: str,
+    ) -> None:
         super().__init__()
         self.survival = 1.0
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
@@ -52,7 +55,9 @@ class BasicBlockA(nn.Module):
         self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
         self.bn2 = make_norm(norm, planes)
         self.act2 = sites(act, f"{path}.act2", planes)
-        self.shortcut = ShortcutA(in_planes, planes, stride, pool) if stride != 1 or in_planes != planes else nn.Identity()
+        self.shortcut = (
+            ShortcutA(in_planes, planes, stride, pool) if stride != 1 or in_planes != planes else nn.Identity()
+        )
 
     def branch(self, x: torch.Tensor) -> torch.Tensor:
         return self.bn2(self.conv2(self.act1(self.bn1(self.conv1(x)))))
@@ -64,9 +69,13 @@ class BasicBlockA(nn.Module):
 class CifarResNet(nn.Module):
     """conv3x3(16)-bn-act, three stages of ``n`` blocks (16, 32, 64 channels), global average, linear."""
 
+    layer1: nn.Sequential  # the three stages, set in __init__ by name
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+
     def __init__(
         self, n: int, num_classes: int, in_chans: int, act: Any, norm: NormFactory,
-        stochastic_depth: float | None, shortcut_pool: str, widths: tuple[int, int, int],
+        stochastic_depth: float | None, shortcut_pool: str, widths: tuple[int, ...],
     ) -> None:
         super().__init__()
         sites = ActSites()
@@ -74,10 +83,12 @@ class CifarResNet(nn.Module):
         self.bn1 = make_norm(norm, widths[0])
         self.act1 = sites(act, "act1", widths[0])
         c = widths[0]
-        for s, (w, stride) in enumerate(zip(widths, (1, 2, 2))):
+        for s, (w, stride) in enumerate(zip(widths, (1, 2, 2), strict=True)):
             blocks = []
             for i in range(n):
-                blocks.append(BasicBlockA(c, w, stride if i == 0 else 1, norm, sites, act, f"layer{s + 1}.{i}", shortcut_pool))
+                blocks.append(
+                    BasicBlockA(c, w, stride if i == 0 else 1, norm, sites, act, f"layer{s + 1}.{i}", shortcut_pool)
+                )
                 c = w
             setattr(self, f"layer{s + 1}", nn.Sequential(*blocks))
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -85,7 +96,7 @@ class CifarResNet(nn.Module):
         kaiming_convs_(self)
         apply_stochastic_depth(self.blocks(), stochastic_depth)
 
-    def blocks(self) -> list[BasicBlockA]:
+    def blocks(self) -> list[nn.Module]:
         """Residual blocks in order from the input (the stochastic-depth ``l = 1..L``)."""
         return [b for layer in (self.layer1, self.layer2, self.layer3) for b in layer]
 
@@ -97,20 +108,26 @@ class CifarResNet(nn.Module):
 
 def _create_cifar_resnet(
     depth: int, num_classes: int, in_chans: int, act: Any, norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, shortcut_pool: str = "subsample", widths: tuple[int, int, int] = (16, 32, 64),
+    stochastic_depth: float | None = None, shortcut_pool: str = "subsample", widths: tuple[int, ...] = (16, 32, 64),
 ) -> CifarResNet:
     if (depth - 2) % 6:
         raise ValueError(f"CIFAR ResNet depth must be 6n+2 (20, 32, 44, 56, 110, 1202), got {depth}")
-    return CifarResNet((depth - 2) // 6, num_classes, in_chans, act, norm, stochastic_depth, shortcut_pool, tuple(widths))
+    if len(widths) != 3:
+        raise ValueError(f"widths gives the channels of the 3 stages, e.g. (16, 32, 64); got {widths!r}")
+    n = (depth - 2) // 6
+    return CifarResNet(n, num_classes, in_chans, act, norm, stochastic_depth, shortcut_pool, tuple(widths))
 
 
-_TEST = dict(family="resnet_cifar", paper=_PAPER, input_shape=(3, 32, 32), test_shape=(3, 8, 8), test_kwargs={"widths": (4, 8, 8)})
+_TEST: dict[str, Any] = dict(
+    family="resnet_cifar", paper=_PAPER, input_shape=(3, 32, 32), test_shape=(3, 8, 8),
+    test_kwargs={"widths": (4, 8, 8)},
+)
 
 
 @register_model("resnet20", **_TEST)
 def resnet20(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, **kw: Any,
+    stochastic_depth: float | None = None, shortcut_pool: str = "subsample", widths: tuple[int, ...] = (16, 32, 64),
 ) -> CifarResNet:
     """ResNet-20 (He et al. 2016, ~0.27M parameters).
 
@@ -118,43 +135,44 @@ def resnet20(
         num_classes: logits. in_chans: image channels. act: activation spec (19 sites).
         norm: ``norm(C)`` factory (default ``nn.BatchNorm2d``; ``None`` for none).
         stochastic_depth: p_L for linear-decay stochastic depth, or ``None`` (off).
-        **kw: ``shortcut_pool`` (``"subsample"`` or ``"avg"``), ``widths`` (default (16, 32, 64)).
+        shortcut_pool: ``"subsample"`` (the paper) or ``"avg"`` (2x2 average pool, stochastic-depth code).
+        widths: channels of the three stages (16, 32, 64).
     """
-    return _create_cifar_resnet(20, num_classes, in_chans, act, norm, stochastic_depth, **kw)
+    return _create_cifar_resnet(20, num_classes, in_chans, act, norm, stochastic_depth, shortcut_pool, widths)
 
 
 @register_model("resnet32", **_TEST)
 def resnet32(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, **kw: Any,
+    stochastic_depth: float | None = None, shortcut_pool: str = "subsample", widths: tuple[int, ...] = (16, 32, 64),
 ) -> CifarResNet:
-    """ResNet-32 (He et al. 2016, ~0.46M parameters). ``kw`` as for :func:`resnet20`."""
-    return _create_cifar_resnet(32, num_classes, in_chans, act, norm, stochastic_depth, **kw)
+    """ResNet-32 (He et al. 2016, ~0.46M parameters). Arguments as for :func:`resnet20`."""
+    return _create_cifar_resnet(32, num_classes, in_chans, act, norm, stochastic_depth, shortcut_pool, widths)
 
 
 @register_model("resnet44", **_TEST)
 def resnet44(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, **kw: Any,
+    stochastic_depth: float | None = None, shortcut_pool: str = "subsample", widths: tuple[int, ...] = (16, 32, 64),
 ) -> CifarResNet:
-    """ResNet-44 (He et al. 2016, ~0.66M parameters). ``kw`` as for :func:`resnet20`."""
-    return _create_cifar_resnet(44, num_classes, in_chans, act, norm, stochastic_depth, **kw)
+    """ResNet-44 (He et al. 2016, ~0.66M parameters). Arguments as for :func:`resnet20`."""
+    return _create_cifar_resnet(44, num_classes, in_chans, act, norm, stochastic_depth, shortcut_pool, widths)
 
 
 @register_model("resnet56", **_TEST)
 def resnet56(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, **kw: Any,
+    stochastic_depth: float | None = None, shortcut_pool: str = "subsample", widths: tuple[int, ...] = (16, 32, 64),
 ) -> CifarResNet:
-    """ResNet-56 (He et al. 2016, ~0.85M parameters). ``kw`` as for :func:`resnet20`."""
-    return _create_cifar_resnet(56, num_classes, in_chans, act, norm, stochastic_depth, **kw)
+    """ResNet-56 (He et al. 2016, ~0.85M parameters). Arguments as for :func:`resnet20`."""
+    return _create_cifar_resnet(56, num_classes, in_chans, act, norm, stochastic_depth, shortcut_pool, widths)
 
 
 @register_model("resnet110", **_TEST)
 def resnet110(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    stochastic_depth: float | None = None, **kw: Any,
+    stochastic_depth: float | None = None, shortcut_pool: str = "subsample", widths: tuple[int, ...] = (16, 32, 64),
 ) -> CifarResNet:
     """ResNet-110 (He et al. 2016, ~1.7M parameters; the stochastic-depth paper's 110-layer net,
-    54 blocks, with ``stochastic_depth=0.5`` and ``shortcut_pool="avg"``). ``kw`` as for :func:`resnet20`."""
-    return _create_cifar_resnet(110, num_classes, in_chans, act, norm, stochastic_depth, **kw)
+    54 blocks, with ``stochastic_depth=0.5`` and ``shortcut_pool="avg"``). Arguments as for :func:`resnet20`."""
+    return _create_cifar_resnet(110, num_classes, in_chans, act, norm, stochastic_depth, shortcut_pool, widths)

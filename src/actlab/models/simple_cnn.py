@@ -68,4 +68,7 @@ def simple_cnn(
         widths: channels per stage. convs_per_stage: 3x3 convs per stage. hidden: dense units.
         image_size: input height = width. dropout: (after each stage, before the head).
     """
-    return SimpleCNN(num_classes, in_chans, act, norm, tuple(widths), convs_per_stage, hidden, image_size, tuple(dropout))
+    stage_drop, head_drop = dropout  # a list from a JSON config works too
+    return SimpleCNN(
+        num_classes, in_chans, act, norm, tuple(widths), convs_per_stage, hidden, image_size, (stage_drop, head_drop)
+    )

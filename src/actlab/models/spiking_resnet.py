@@ -11,7 +11,7 @@ gradient is chosen with ``surrogate_scale``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -99,7 +99,9 @@ class SpikingBlock(nn.Module):
     (analog) output is added without firing, as in the authors' code.
     """
 
-    def __init__(self, in_chans: int, out_chans: int, stride: int, time_steps: int, norm: NormFactory, **lif: Any) -> None:
+    def __init__(
+        self, in_chans: int, out_chans: int, stride: int, time_steps: int, norm: NormFactory, **lif: Any
+    ) -> None:
         super().__init__()
         self.lif1 = LIFConv(in_chans, out_chans, stride, time_steps, norm, **lif)
         self.lif2 = LIFConv(out_chans, out_chans, 1, time_steps, norm, **lif)
@@ -138,7 +140,9 @@ class SpikingResNet(nn.Module):
     ) -> None:
         super().__init__()
         if n < 1 or width < 1 or time_steps < 1:
-            raise ValueError(f"spiking_resnet needs n, width, time_steps >= 1; got n={n}, width={width}, T={time_steps}")
+            raise ValueError(
+                f"spiking_resnet needs n, width, time_steps >= 1; got n={n}, width={width}, T={time_steps}"
+            )
         lif = dict(leak=leak, threshold=threshold, surrogate_scale=surrogate_scale)
         self.time_steps = time_steps
         self.stem = LIFConv(in_chans, width, 1, time_steps, norm, **lif)
@@ -161,9 +165,10 @@ class SpikingResNet(nn.Module):
         for t in range(self.time_steps):
             s, u_stem = self.stem.step(x, u_stem, t)
             for i, block in enumerate(self.blocks):
-                s, states[i] = block.step(s, states[i], t)
+                s, states[i] = cast(SpikingBlock, block).step(s, states[i], t)
             v = self.fc(torch.flatten(self.pool(s), 1))
             voltage = v if voltage is None else voltage + v
+        assert voltage is not None  # time_steps >= 1, checked in __init__
         return voltage / self.time_steps
 
 

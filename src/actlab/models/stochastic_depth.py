@@ -14,7 +14,8 @@ gate leaves the branch's parameters without gradient for that step: under
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -33,7 +34,7 @@ def survival_probs(num_blocks: int, p_last: float = 0.5) -> list[float]:
         raise ValueError(f"stochastic depth p_L must be in (0, 1], got {p_last}; the paper uses 0.5")
     if num_blocks < 1:
         raise ValueError(f"num_blocks must be >= 1, got {num_blocks}")
-    return [1.0 - (l / num_blocks) * (1.0 - p_last) for l in range(1, num_blocks + 1)]
+    return [1.0 - (i / num_blocks) * (1.0 - p_last) for i in range(1, num_blocks + 1)]
 
 
 def expected_active_blocks(num_blocks: int, p_last: float = 0.5) -> float:
@@ -62,7 +63,7 @@ def apply_stochastic_depth(blocks: Iterable[nn.Module], p_last: float | None) ->
     """Sets ``block.survival`` on residual blocks in order from the input (``None``: all 1.0)."""
     blocks = list(blocks)
     probs = [1.0] * len(blocks) if p_last is None else survival_probs(len(blocks), p_last)
-    for block, p in zip(blocks, probs):
+    for block, p in zip(blocks, probs, strict=True):
         if not hasattr(block, "survival"):
             raise TypeError(f"{type(block).__name__} does not support stochastic depth (no 'survival' attribute)")
-        block.survival = p
+        cast(Any, block).survival = p  # a plain attribute of the block (checked above), not a submodule

@@ -31,7 +31,9 @@ _PAPER = "Simonyan & Zisserman, Very Deep Convolutional Networks for Large-Scale
 class VGG(nn.Module):
     """``features`` (conv-norm-act and max-pools), global average pool, linear head."""
 
-    def __init__(self, cfg: list[int | str], num_classes: int, in_chans: int, act: Any, norm: NormFactory, width_mult: float) -> None:
+    def __init__(
+        self, cfg: list[int | str], num_classes: int, in_chans: int, act: Any, norm: NormFactory, width_mult: float
+    ) -> None:
         super().__init__()
         sites = ActSites()
         layers: list[nn.Module] = []
@@ -52,40 +54,52 @@ class VGG(nn.Module):
         return self.classifier(torch.flatten(self.pool(self.features(x)), 1))
 
 
-def _create_vgg(
-    name: str, num_classes: int, in_chans: int, act: Any, norm: NormFactory, width_mult: float = 1.0
-) -> VGG:
+def _create_vgg(name: str, num_classes: int, in_chans: int, act: Any, norm: NormFactory, width_mult: float) -> VGG:
     return VGG(_CFG[name], num_classes, in_chans, act, norm, width_mult)
 
 
-_COMMON = dict(family="vgg", paper=_PAPER, input_shape=(3, 32, 32), test_shape=(3, 32, 32), test_kwargs={"width_mult": 1 / 16})
+_COMMON: dict[str, Any] = dict(
+    family="vgg", paper=_PAPER, input_shape=(3, 32, 32), test_shape=(3, 32, 32), test_kwargs={"width_mult": 1 / 16},
+)
 
 
 @register_model("vgg11", **_COMMON)
-def vgg11(num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d, **kw: Any) -> VGG:
+def vgg11(
+    num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
+    width_mult: float = 1.0,
+) -> VGG:
     """VGG-11 with norm (9.2M parameters, 8 activation sites).
 
     Args:
         num_classes: logits. in_chans: image channels. act: activation spec.
         norm: ``norm(C)`` factory (default ``nn.BatchNorm2d``; ``None`` for none).
-        **kw: ``width_mult`` (1.0) scales every conv width.
+        width_mult: scales every conv width (1.0).
     """
-    return _create_vgg("vgg11", num_classes, in_chans, act, norm, **kw)
+    return _create_vgg("vgg11", num_classes, in_chans, act, norm, width_mult)
 
 
 @register_model("vgg13", **_COMMON)
-def vgg13(num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d, **kw: Any) -> VGG:
+def vgg13(
+    num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
+    width_mult: float = 1.0,
+) -> VGG:
     """VGG-13 with norm (9.4M parameters, 10 sites). Arguments as for :func:`vgg11`."""
-    return _create_vgg("vgg13", num_classes, in_chans, act, norm, **kw)
+    return _create_vgg("vgg13", num_classes, in_chans, act, norm, width_mult)
 
 
 @register_model("vgg16", **_COMMON)
-def vgg16(num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d, **kw: Any) -> VGG:
+def vgg16(
+    num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
+    width_mult: float = 1.0,
+) -> VGG:
     """VGG-16 with norm (14.7M parameters, 13 sites). Arguments as for :func:`vgg11`."""
-    return _create_vgg("vgg16", num_classes, in_chans, act, norm, **kw)
+    return _create_vgg("vgg16", num_classes, in_chans, act, norm, width_mult)
 
 
 @register_model("vgg19", **_COMMON)
-def vgg19(num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d, **kw: Any) -> VGG:
+def vgg19(
+    num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
+    width_mult: float = 1.0,
+) -> VGG:
     """VGG-19 with norm (20.0M parameters, 16 sites). Arguments as for :func:`vgg11`."""
-    return _create_vgg("vgg19", num_classes, in_chans, act, norm, **kw)
+    return _create_vgg("vgg19", num_classes, in_chans, act, norm, width_mult)

@@ -32,7 +32,8 @@ class WideBlock(nn.Module):
     """Pre-activation B(3,3) block with dropout between the convs; the 1x1 shortcut reads ``o``."""
 
     def __init__(
-        self, in_planes: int, planes: int, stride: int, dropout: float, norm: NormFactory, sites: ActSites, act: Any, path: str
+        self, in_planes: int, planes: int, stride: int, dropout: float, norm: NormFactory, sites: ActSites, act: Any,
+        path: str,
     ) -> None:
         super().__init__()
         self.survival = 1.0
@@ -49,11 +50,17 @@ class WideBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         o = self.act1(self.bn1(x))
         short = self.shortcut(o) if self.projects else x
-        return residual(short, lambda: self.conv2(self.drop(self.act2(self.bn2(self.conv1(o))))), self.survival, self.training)
+        return residual(
+            short, lambda: self.conv2(self.drop(self.act2(self.bn2(self.conv1(o))))), self.survival, self.training
+        )
 
 
 class WideResNet(nn.Module):
     """WRN-d-k; see the module docstring."""
+
+    block1: nn.Sequential  # the three groups, set in __init__ by name
+    block2: nn.Sequential
+    block3: nn.Sequential
 
     def __init__(
         self, depth: int, widen: int, num_classes: int, in_chans: int, act: Any, norm: NormFactory,
@@ -69,7 +76,9 @@ class WideResNet(nn.Module):
         for g, stride in enumerate((1, 2, 2)):
             planes, blocks = base_width * 2**g * widen, []
             for i in range(n):
-                blocks.append(WideBlock(c, planes, stride if i == 0 else 1, dropout, norm, sites, act, f"block{g + 1}.{i}"))
+                blocks.append(
+                    WideBlock(c, planes, stride if i == 0 else 1, dropout, norm, sites, act, f"block{g + 1}.{i}")
+                )
                 c = planes
             setattr(self, f"block{g + 1}", nn.Sequential(*blocks))
         self.bn = make_norm(norm, c)
@@ -79,7 +88,7 @@ class WideResNet(nn.Module):
         kaiming_convs_(self)
         apply_stochastic_depth(self.blocks(), stochastic_depth)
 
-    def blocks(self) -> list[WideBlock]:
+    def blocks(self) -> list[nn.Module]:
         """Residual blocks in order from the input."""
         return [b for g in (self.block1, self.block2, self.block3) for b in g]
 
@@ -88,20 +97,14 @@ class WideResNet(nn.Module):
         return self.fc(torch.flatten(self.pool(self.act(self.bn(x))), 1))
 
 
-def _create_wrn(
-    depth: int, widen: int, num_classes: int, in_chans: int, act: Any, norm: NormFactory = nn.BatchNorm2d,
-    dropout: float = 0.0, stochastic_depth: float | None = None, base_width: int = 16,
-) -> WideResNet:
-    return WideResNet(depth, widen, num_classes, in_chans, act, norm, dropout, stochastic_depth, base_width)
-
-
-_COMMON = dict(family="wrn", paper=_PAPER, input_shape=(3, 32, 32), test_shape=(3, 8, 8))
+_COMMON: dict[str, Any] = dict(family="wrn", paper=_PAPER, input_shape=(3, 32, 32), test_shape=(3, 8, 8))
 
 
 @register_model("wrn", **_COMMON, test_kwargs={"depth": 10, "widen": 1, "base_width": 4})
 def wrn(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
-    depth: int = 28, widen: int = 10, dropout: float = 0.0, stochastic_depth: float | None = None, **kw: Any,
+    depth: int = 28, widen: int = 10, dropout: float = 0.0, stochastic_depth: float | None = None,
+    base_width: int = 16,
 ) -> WideResNet:
     """WRN-depth-widen.
 
@@ -111,27 +114,33 @@ def wrn(
         depth: 6n + 4. widen: widening factor k.
         dropout: rate between the two convs of each block (the paper uses 0.3 on CIFAR, UNCONFIRMED).
         stochastic_depth: p_L for linear-decay stochastic depth, or ``None`` (off).
-        **kw: ``base_width`` (16): stem channels, the groups have base_width * (1, 2, 4) * k.
+        base_width: stem channels (16); the groups have base_width * (1, 2, 4) * k.
     """
-    return _create_wrn(depth, widen, num_classes, in_chans, act, norm, dropout, stochastic_depth, **kw)
+    return WideResNet(depth, widen, num_classes, in_chans, act, norm, dropout, stochastic_depth, base_width)
 
 
 @register_model("wrn16_8", **_COMMON, test_kwargs={"base_width": 1, "widen": 2})
-def wrn16_8(num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d, **kw: Any) -> WideResNet:
-    """WRN-16-8 (10,961,370 parameters for 10 classes). ``kw`` as for :func:`wrn` (``widen`` overrides 8)."""
-    kw.setdefault("widen", 8)
-    return wrn(num_classes, in_chans, act, norm, depth=16, **kw)
+def wrn16_8(
+    num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
+    widen: int = 8, dropout: float = 0.0, stochastic_depth: float | None = None, base_width: int = 16,
+) -> WideResNet:
+    """WRN-16-8 (10,961,370 parameters for 10 classes). Arguments as for :func:`wrn` (depth fixed at 16)."""
+    return wrn(num_classes, in_chans, act, norm, 16, widen, dropout, stochastic_depth, base_width)
 
 
 @register_model("wrn28_10", **_COMMON, test_kwargs={"base_width": 1, "widen": 2})
-def wrn28_10(num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d, **kw: Any) -> WideResNet:
-    """WRN-28-10 (36,479,194 parameters for 10 classes). ``kw`` as for :func:`wrn` (``widen`` overrides 10)."""
-    kw.setdefault("widen", 10)
-    return wrn(num_classes, in_chans, act, norm, depth=28, **kw)
+def wrn28_10(
+    num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
+    widen: int = 10, dropout: float = 0.0, stochastic_depth: float | None = None, base_width: int = 16,
+) -> WideResNet:
+    """WRN-28-10 (36,479,194 parameters for 10 classes). Arguments as for :func:`wrn` (depth fixed at 28)."""
+    return wrn(num_classes, in_chans, act, norm, 28, widen, dropout, stochastic_depth, base_width)
 
 
 @register_model("wrn40_4", **_COMMON, test_kwargs={"base_width": 1, "widen": 2})
-def wrn40_4(num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d, **kw: Any) -> WideResNet:
-    """WRN-40-4 (8,949,210 parameters for 10 classes). ``kw`` as for :func:`wrn` (``widen`` overrides 4)."""
-    kw.setdefault("widen", 4)
-    return wrn(num_classes, in_chans, act, norm, depth=40, **kw)
+def wrn40_4(
+    num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = nn.BatchNorm2d,
+    widen: int = 4, dropout: float = 0.0, stochastic_depth: float | None = None, base_width: int = 16,
+) -> WideResNet:
+    """WRN-40-4 (8,949,210 parameters for 10 classes). Arguments as for :func:`wrn` (depth fixed at 40)."""
+    return wrn(num_classes, in_chans, act, norm, 40, widen, dropout, stochastic_depth, base_width)

@@ -44,7 +44,13 @@ def param_groups(
         A list of param-group dicts for any ``torch.optim`` optimizer.
 
     Example:
-        >>> opt = torch.optim.SGD(param_groups(model, 5e-4), lr=0.1, momentum=0.9)
+        >>> import torch
+        >>> from actlab import create_model, param_groups
+        >>> model = create_model("mlp", num_classes=3, in_chans=4, width=8, act="pvlu")
+        >>> groups = param_groups(model, weight_decay=5e-4)
+        >>> [(g["name"], g["weight_decay"]) for g in groups]  # PVLU's alpha, beta: no decay
+        [('decay', 0.0005), ('norm_bias', 0.0005), ('activation', 0.0)]
+        >>> opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
     """
     for key, v in (("weight_decay", weight_decay), ("act_weight_decay", act_weight_decay)):
         if v < 0:

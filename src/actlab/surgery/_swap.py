@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import fx, nn
@@ -104,6 +105,7 @@ def _warm_start(new: nn.Module, old: nn.Module, site: str) -> None:
             f"{sorted(table) or 'none'}); choose an activation whose ActivationInfo.warm_start lists {base!r} "
             "(e.g. 'pvlu' for relu) or pass warm_start=False"
         )
+    assert isinstance(new, Activation)  # only an Activation has a warm_start table to take values from
     with torch.no_grad():
         for pname, value in values.items():
             if pname not in new._constraints:
@@ -137,9 +139,9 @@ def _check_equal(new: nn.Module, old: nn.Module, site: str) -> None:
     """Guards against a wrong warm_start row: compares both functions on a probe grid, in eval mode
     (where a random activation such as RReLU is a fixed function)."""
     ref = next(iter(new.parameters()), None)
-    kw = {"device": ref.device, "dtype": ref.dtype} if ref is not None else {}
+    kw: dict[str, Any] = {"device": ref.device, "dtype": ref.dtype} if ref is not None else {}
     x = torch.linspace(-6.0, 6.0, 121, **kw).view(1, 1, -1)
-    if isinstance(new, Activation) and new.shape == "channel":
+    if isinstance(new, Activation) and new.shape == "channel" and new.num_channels is not None:
         x = x.expand(1, new.num_channels, 121).movedim(1, new.channel_dim % 3)
     modes = {m: m.training for m in (*new.modules(), *old.modules())}
     try:
@@ -214,8 +216,17 @@ def swap_activations(
         A :class:`SwapReport` listing every replaced site.
 
     Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> x = torch.randn(5, 4)
+        >>> before = model(x)
         >>> report = swap_activations(model, "pvlu", warm_start=True)
-        >>> model = report.model
+        >>> print(report)
+        swapped 1 activation site(s)
+          1 [module]: ReLU() -> PVLU(alpha=0, beta=1) (channels 8)
+        >>> report.model is model, torch.allclose(model(x), before)  # in place; warm start: same outputs
+        (True, True)
     """
     if functional not in ("auto", True, False):
         raise ValueError(f"functional must be 'auto', True or False, got {functional!r}")
@@ -287,7 +298,7 @@ def _swap_modules(model, act, select, warm, example_input, ref) -> tuple[nn.Modu
         found = [(s, _with_shape(ch, shapes.get(s.name))) for s, ch in found]
     # build (and warm-start) every replacement before touching the model: an error leaves it unchanged
     news = [(s, ch, _fresh(act, s, i, ch, warm, ref)) for i, (s, ch) in enumerate(found) if select(s.name, s.old)]
-    for site, ch, new in news:
+    for site, _ch, new in news:
         _set_module(model, site.path, new)
     return model, [_record(site, new, ch, site.path, warm) for site, ch, new in news]
 
@@ -318,13 +329,13 @@ def _swap_graph(model, gm, act, select, warm, example_input, ref) -> SwapReport:
 
         _eval_run(gm, lambda: ShapeProp(gm).propagate(example_input))
     modules = dict(gm.named_modules())
-    chans = {s.name: graph_channels(s.node, modules) for _, s in chosen}
+    chans = {s.name: graph_channels(_node(s), modules) for _, s in chosen}
     order = {n: i for i, n in enumerate(gm.graph.nodes)}
     for _, s in chosen:
-        x = s.node.args[0] if s.node.args else s.node.kwargs["input"]
-        if s.inplace and any(order[u] > order[s.node] for u in x.users if u is not s.node):
+        node = _node(s)
+        if s.inplace and any(order[u] > order[node] for u in _input(node).users if u is not node):
             raise ValueError(
-                f"site {s.name!r}: in-place activation {s.node.format_node()} whose input is used again "
+                f"site {s.name!r}: in-place activation {node.format_node()} whose input is used again "
                 "afterwards cannot be swapped safely; use the out-of-place form in the model's code"
             )
     # build (and warm-start) every replacement before touching anything: an error leaves the model unchanged
@@ -335,12 +346,12 @@ def _swap_graph(model, gm, act, select, warm, example_input, ref) -> SwapReport:
         return SwapReport(model, [_record(s, new, chans[s.name], s.path, warm) for s, new in news])
     done = []
     for s, new in news:
-        node, ch = s.node, chans[s.name]
+        node, ch = _node(s), chans[s.name]
         if s.kind == "module" and calls[s.path] == 1:
             _set_module(gm, s.path, new)
             done.append(_record(s, new, ch, s.path, warm))
             continue
-        x = node.args[0] if node.args else node.kwargs["input"]
+        x = _input(node)
         leaf = s.path if s.kind == "module" else f"{s.path}.{s.name.rsplit('.', 1)[-1].split('(')[0]}"
         target = _free_name(gm, f"{leaf.lstrip('.')}_act")
         gm.add_submodule(target, new)
@@ -354,6 +365,17 @@ def _swap_graph(model, gm, act, select, warm, example_input, ref) -> SwapReport:
     gm.recompile()
     return SwapReport(gm, done)
 
+
+def _node(s: Site) -> fx.Node:
+    assert s.node is not None, f"site {s.name!r} was found in the traced graph, so it has a node"
+    return s.node
+
+
+def _input(node: fx.Node) -> fx.Node:
+    """The tensor an activation call reads (its first argument or ``input=``)."""
+    x = node.args[0] if node.args else node.kwargs["input"]
+    assert isinstance(x, fx.Node), f"{node.format_node()} does not act on a traced tensor"
+    return x
 
 def _free_name(root: nn.Module, base: str) -> str:
     name, k = base, 0

@@ -8,8 +8,9 @@ import hashlib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["TrainConfig", "ConfigError", "OPTIMIZERS", "SCHEDULES", "INITS", "AUGMENTS", "DEVICES"]
 
@@ -150,7 +151,10 @@ class TrainConfig:
         for name in ("lr", "decay_epochs"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("weight_decay", "act_weight_decay", "act_lr_scale", "langevin_sigma", "warmup_steps", "crop_padding", "reinit_generations"):
+        for name in (
+            "weight_decay", "act_weight_decay", "act_lr_scale", "langevin_sigma", "warmup_steps", "crop_padding",
+            "reinit_generations",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
         for name in ("label_smoothing", "val_fraction", "langevin_rho"):
@@ -162,7 +166,7 @@ class TrainConfig:
 
     # ------------------------------------------------------------------ (de)serialization
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+    def from_dict(cls, d: Mapping[str, Any]) -> TrainConfig:
         """Builds a config from a mapping; unknown keys and wrong types raise :class:`ConfigError`."""
         if not isinstance(d, Mapping):
             raise ConfigError(f"TrainConfig.from_dict needs a mapping, got {type(d).__name__}")
@@ -182,7 +186,7 @@ class TrainConfig:
         out["milestones"] = list(self.milestones)
         return out
 
-    def replace(self, **changes: Any) -> "TrainConfig":
+    def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated like a new config)."""
         return TrainConfig.from_dict({**self.to_dict(), **changes})
 
@@ -211,7 +215,11 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 def _check_type(name: str, value: Any, hint: Any) -> None:
     """Strict check: bool is not an int, an int is accepted for a float, a list for a tuple."""
-    options = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else (hint,)
+    options = (
+        typing.get_args(hint)
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+        else (hint,)
+    )
     for opt in options:
         if opt is type(None) and value is None:
             return

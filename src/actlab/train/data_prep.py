@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -43,11 +43,14 @@ def prepare_data(cfg: TrainConfig, device: torch.device, seed: int) -> tuple[Spl
     tr = load_dataset(cfg.dataset, root=cfg.data_root, split="train", **cfg.dataset_kwargs)
     te = load_dataset(cfg.dataset, root=cfg.data_root, split="test", **cfg.dataset_kwargs)
     x, y = tr.x, tr.y
-    xv = yv = None
+    xv: torch.Tensor | None = None
+    yv: torch.Tensor | None = None
     if cfg.val_fraction > 0:
         n_val = round(cfg.val_fraction * len(y))
         if not 0 < n_val < len(y):
-            raise ValueError(f"val_fraction={cfg.val_fraction} leaves no validation or no training data for {len(y)} samples")
+            raise ValueError(
+                f"val_fraction={cfg.val_fraction} leaves no validation or no training data for {len(y)} samples"
+            )
         perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
         xv, yv = x[perm[:n_val]], y[perm[:n_val]]
         x, y = x[perm[n_val:]], y[perm[n_val:]]
@@ -64,9 +67,13 @@ def prepare_data(cfg: TrainConfig, device: torch.device, seed: int) -> tuple[Spl
     transform = None
     if cfg.augment == "crop_flip":
         if x.dim() != 4:
-            raise ValueError(f"augment='crop_flip' needs image data (N, C, H, W); {cfg.dataset} has shape {tuple(x.shape)}")
-        transform = Compose(RandomCrop(padding=cfg.crop_padding, padding_mode=cfg.crop_padding_mode), RandomHorizontalFlip())
+            raise ValueError(
+                f"augment='crop_flip' needs image data (N, C, H, W); {cfg.dataset} has shape {tuple(x.shape)}"
+            )
+        transform = Compose(
+            RandomCrop(padding=cfg.crop_padding, padding_mode=cfg.crop_padding_mode), RandomHorizontalFlip()
+        )
     train = Split(move(x), y.to(device), tr.num_classes, transform)
-    val = None if xv is None else Split(move(xv), yv.to(device), tr.num_classes)
+    val = None if xv is None or yv is None else Split(move(xv), yv.to(device), tr.num_classes)
     test = Split(move(te.x), te.y.to(device), te.num_classes)
     return train, val, test

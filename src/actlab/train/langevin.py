@@ -27,7 +27,8 @@ the paper, where PyTorch's defaults are 1e-8).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import torch
 from torch import nn

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 from .result import EvalMetrics
@@ -40,7 +41,9 @@ def evaluate(
         binary: one-output model: BCE-with-logits loss, prediction ``out > 0``; else
             cross-entropy and arg-max.
     """
-    module = getattr(forward, "_orig_mod", forward)
+    module = getattr(forward, "_orig_mod", forward)  # torch.compile wraps the model
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"evaluate needs a model (an nn.Module or torch.compile of one), got {type(forward).__name__}")
     was = module.training
     module.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=y.device)
@@ -61,4 +64,6 @@ def evaluate(
     pred = torch.cat(preds)
     recall, f1 = per_class_metrics(y, pred, num_classes)
     n = len(y)
-    return EvalMetrics(acc=float((pred == y).double().mean()), loss=float(loss_sum) / n, recall=tuple(recall), f1=tuple(f1), n=n)
+    return EvalMetrics(
+        acc=float((pred == y).double().mean()), loss=float(loss_sum) / n, recall=tuple(recall), f1=tuple(f1), n=n
+    )

@@ -41,7 +41,9 @@ def param_groups_for(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
     return [g for g in groups if g["params"]]
 
 
-def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, seed: int | None = None) -> torch.optim.Optimizer:
+def make_optimizer(
+    model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, seed: int | None = None
+) -> torch.optim.Optimizer:
     """The optimizer ``cfg.optimizer`` over :func:`param_groups_for` ``(model, cfg)``.
 
     ``sgd``, ``nesterov`` and ``langevin_sgd`` use ``cfg.momentum`` (set it to 0 for the paper's
@@ -61,7 +63,7 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, steps_per_epoch: int, see
     if name == "rmsprop":
         return torch.optim.RMSprop(groups, lr=cfg.lr)
     decay = cfg.decay_epochs * steps_per_epoch if cfg.langevin_decay else None
-    kw = dict(lr=cfg.lr, sigma=cfg.langevin_sigma, sigma_decay_steps=decay, seed=seed)
+    kw: dict[str, Any] = dict(lr=cfg.lr, sigma=cfg.langevin_sigma, sigma_decay_steps=decay, seed=seed)
     if name == "langevin_sgd":
         return LangevinSGD(groups, momentum=cfg.momentum, **kw)
     if name == "langevin_adam":

@@ -18,8 +18,8 @@ caller, or with ``init_fn(module, generator)`` when given. A layer without
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -54,10 +54,16 @@ class LayerwiseReinit:
         init_fn: optional ``init_fn(module, generator)`` re-initializing one layer in place.
 
     Example:
-        >>> lw = LayerwiseReinit(model, generations=4)
-        >>> for g in range(4):
-        ...     lw.apply(g, seed=100 + g)  # generation 0 changes nothing
-        ...     train(model)
+        >>> from actlab import create_model
+        >>> model = create_model("mlp", num_classes=3, in_chans=4, width=8)
+        >>> lw = LayerwiseReinit(model, generations=3)
+        >>> for g in range(3):
+        ...     report = lw.apply(g, seed=100 + g)  # generation 0 changes nothing
+        ...     print(report.reinitialized, report.rescaled)
+        ...     # ... train the model for this generation's epochs here
+        () ()
+        ('blocks.1.fc', 'head') ('blocks.0.fc',)
+        ('head',) ('blocks.0.fc', 'blocks.1.fc')
     """
 
     def __init__(
@@ -68,11 +74,15 @@ class LayerwiseReinit:
         if L == 0:
             raise ValueError("LayerwiseReinit: the model has no layers with parameters")
         if not 1 <= generations <= L + 1:
-            raise ValueError(f"generations must be in [1, L+1] = [1, {L + 1}] for this model's {L} layers, got {generations}")
+            raise ValueError(
+                f"generations must be in [1, L+1] = [1, {L + 1}] for this model's {L} layers, got {generations}"
+            )
         self.generations = generations
         self.init_fn = init_fn
         self.init_norms = {
-            (i, n): float(p.detach().norm()) for i, (_, m) in enumerate(self.layers) for n, p in m.named_parameters(recurse=False)
+            (i, n): float(p.detach().norm())
+            for i, (_, m) in enumerate(self.layers)
+            for n, p in m.named_parameters(recurse=False)
         }
         self._init_state = [
             {n: t.detach().clone() for n, t in m.state_dict().items()} for _, m in self.layers
@@ -90,7 +100,7 @@ class LayerwiseReinit:
 
         Generation 0 leaves the model untouched.
         """
-        l = self.boundary(generation)
+        boundary = self.boundary(generation)  # the docstring's l
         if generation == 0:
             return ReinitReport(0, 0, (), ())
         devices = [p.device for _, m in self.layers for p in m.parameters(recurse=False)]
@@ -98,9 +108,9 @@ class LayerwiseReinit:
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
             gen = torch.Generator(device=devices[0]).manual_seed(seed)
-            for i in range(l, len(self.layers)):
+            for i in range(boundary, len(self.layers)):
                 self._reinit(i, gen)
-        for i in range(l):
+        for i in range(boundary):
             for n, p in self.layers[i][1].named_parameters(recurse=False):
                 target, now = self.init_norms[(i, n)], float(p.norm())
                 if target < _ZERO_NORM or now < _ZERO_NORM:
@@ -108,13 +118,13 @@ class LayerwiseReinit:
                 else:
                     p.mul_(target / now)
         names = [n for n, _ in self.layers]
-        return ReinitReport(generation, l, tuple(names[l:]), tuple(names[:l]))
+        return ReinitReport(generation, boundary, tuple(names[boundary:]), tuple(names[:boundary]))
 
     def _reinit(self, i: int, gen: torch.Generator) -> None:
         m = self.layers[i][1]
         if self.init_fn is not None:
             self.init_fn(m, gen)
-        elif hasattr(m, "reset_parameters"):
-            m.reset_parameters()
+        elif callable(reset := getattr(m, "reset_parameters", None)):
+            reset()
         else:
             m.load_state_dict(self._init_state[i])

@@ -34,12 +34,16 @@ C_GRID = tuple(10.0**k for k in range(-4, 5))
 def _last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
     linears = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not linears:
-        raise ValueError(f"{type(model).__name__} has no nn.Linear classifier head; pass head= the name of the head module")
+        raise ValueError(
+            f"{type(model).__name__} has no nn.Linear classifier head; pass head= the name of the head module"
+        )
     return linears[-1]
 
 
 @torch.no_grad()
-def penultimate_features(model: nn.Module, x: torch.Tensor, batch_size: int = 1024, head: str | None = None) -> torch.Tensor:
+def penultimate_features(
+    model: nn.Module, x: torch.Tensor, batch_size: int = 1024, head: str | None = None
+) -> torch.Tensor:
     """The inputs of the classifier head for every sample of ``x``, in eval mode, flattened.
 
     Args:
