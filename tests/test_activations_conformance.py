@@ -12,10 +12,11 @@ import copy
 import numpy as np
 import pytest
 import torch
-from activation_refs import REFS, Ref
 from torch.func import functional_call
 
 from actlab.activations import activation_info, create_activation, list_activations
+
+from activation_refs import REFS, Ref
 
 NAMES = list_activations()
 F64 = torch.float64

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import actlab
 
+
 def test_all_names_exist_and_are_unique():
     assert len(actlab.__all__) == len(set(actlab.__all__))
     missing = [n for n in actlab.__all__ if not hasattr(actlab, n)]

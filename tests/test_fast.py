@@ -18,13 +18,13 @@ from actlab.activations import (
     Activation,
     ActivationInfo,
     FusedOp,
+    _policy,
     activation_info,
     fused_op_for,
     has_fused,
     register_activation,
     set_compile_kernels,
 )
-from actlab.activations import _policy
 from actlab.activations._policy import is_composite
 from actlab.activations._registry import ACTIVATIONS
 from actlab.memory import saved_bytes

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_fast import CASES, IDS
 
 import actlab
-from test_fast import CASES, IDS
 
 pytestmark = [
     pytest.mark.gpu,

@@ -11,7 +11,6 @@ from sklearn.metrics import f1_score, recall_score
 from actlab.train import TrainConfig, per_class_metrics, schedule_factor, train_one
 from actlab.train.optim import param_groups_for
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

@@ -10,7 +10,8 @@ A leaf module: it imports only torch, so the training loop and the profiler can 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 from torch import nn

@@ -25,7 +25,8 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Callable, ClassVar, NamedTuple
+from collections.abc import Callable
+from typing import ClassVar, NamedTuple
 
 import torch
 from torch import nn

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import types
 import warnings
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 

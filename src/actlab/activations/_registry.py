@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from typing import Any
 
-import torch
 from torch import nn
 
 from ..registry import Registry

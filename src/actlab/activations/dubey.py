@@ -237,7 +237,7 @@ PAU_LEAKY_RELU_INIT: tuple[tuple[float, ...], tuple[float, ...]] = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pau_formula(m: int, n: int, form: str = "abs_sum"):
     """PAU's formula for degrees (m, n): ``fn(x, a_0, ..., a_m, b_1, ..., b_n)`` (one function per
     configuration, so each gets its own fused kernel)."""

@@ -16,14 +16,15 @@ arXiv 2105.09513); the authors' scripts and deepxde.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
 from ._base import Activation, FormulaCall, fp32_if_half
-from ._policy import probe_shape
 from ._info import ActivationInfo, Paper, ParamSpec
+from ._policy import probe_shape
 from ._registry import canonical_activation_name, create_activation, register_activation
 
 __all__ = ["LAAF", "Rowdy", "LAAFGlobal", "laaf_global", "slope_recovery"]
@@ -72,7 +73,7 @@ def _check_n(n: float, cls: str) -> float:
 T = torch.Tensor
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def laaf_formula(base: Callable[..., T], k: int) -> Callable[..., T]:
     """LAAF's formula over a base formula with ``k`` parameters:
     ``fn(x, a, *base_params, n, *base_consts) = base(n a x, *base_params, *base_consts)``."""
@@ -84,7 +85,7 @@ def laaf_formula(base: Callable[..., T], k: int) -> Callable[..., T]:
     return fn
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rowdy_formula(base: Callable[..., T], k: int, num_sines: int) -> Callable[..., T]:
     """Rowdy's formula over a base formula with ``k`` parameters:
     ``fn(x, a, c_1, f_1, ..., c_K, f_K, *base_params, n, *base_consts)``

@@ -110,7 +110,7 @@ def _xnor_ail(z: torch.Tensor, d: int) -> torch.Tensor:
 
 
 # -------------------------------------------------------------------------------------- NAIL
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nail_constants(k: int) -> tuple[float, float, float]:
     """Mean and std of AND_AIL, and std of XNOR_AIL, for k i.i.d. N(0, 1) inputs.
 

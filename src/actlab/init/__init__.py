@@ -1,9 +1,9 @@
 """Weight initialization: classic schemes and AutoInit (data-free, activation-aware)."""
 
 from .autoinit import autoinit
+from .layers import WEIGHTED_LAYERS, fan_in, kaiming_, lecun_
 from .moments import Moments, activation_moments, clear_moment_cache
 from .report import InitReport, LayerRecord, measure_init
-from .layers import WEIGHTED_LAYERS, fan_in, kaiming_, lecun_
 from .schemes import SCHEMES, init_model
 
 __all__ = [

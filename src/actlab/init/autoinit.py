@@ -45,9 +45,9 @@ import torch
 from torch import fx, nn
 
 from . import propagate as P
+from .layers import bias_of, fan_in, is_weighted, weight_of
 from .propagate import Stat
 from .report import InitReport, LayerRecord, kind_of, measure_layers, preserved_state, resolve_shape, sample_batch
-from .layers import bias_of, fan_in, is_weighted, weight_of
 from .windows import coverage_stats, window_second
 
 __all__ = ["autoinit"]

@@ -22,8 +22,9 @@ from __future__ import annotations
 import copy
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Union
 
 import numpy as np
 import torch
@@ -48,7 +49,7 @@ _PANELS = 2000  # per side of the split point
 _ORDER = 8
 _HALF_WIDTH = 12.0  # in standard deviations
 _MC_ELEMENTS = 1 << 20
-_CACHE: "OrderedDict[tuple, Moments]" = OrderedDict()
+_CACHE: OrderedDict[tuple, Moments] = OrderedDict()
 _LEGGAUSS = np.polynomial.legendre.leggauss(_ORDER)
 _HERMGAUSS = np.polynomial.hermite.hermgauss(32)
 _CACHE_SIZE = 4096

@@ -33,8 +33,9 @@ channels, positions), which is what the next weighted layer's ``E[x^2]`` needs.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import nn

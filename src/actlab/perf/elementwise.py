@@ -27,8 +27,8 @@ the paired ratios still read 1.00x for native against native.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import torch
 

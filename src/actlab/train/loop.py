@@ -19,7 +19,8 @@ import hashlib
 import inspect
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn

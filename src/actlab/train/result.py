@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["RunResult", "EvalMetrics"]
 
@@ -40,7 +41,7 @@ class EvalMetrics:
                 "f1": [_f(v) for v in self.f1], "n": self.n}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "EvalMetrics":
+    def from_dict(cls, d: Mapping[str, Any]) -> EvalMetrics:
         return cls(acc=_u(d["acc"]), loss=_u(d["loss"]), recall=tuple(map(_u, d["recall"])),
                    f1=tuple(map(_u, d["f1"])), n=int(d["n"]))
 
@@ -115,7 +116,7 @@ class RunResult:
         return out
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "RunResult":
+    def from_dict(cls, d: Mapping[str, Any]) -> RunResult:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
