@@ -32,7 +32,7 @@ class _FunctionActivation(Activation):
 
 
 def register_activation(info: ActivationInfo, obj: Any = None) -> Any:
-    """Registers an activation under ``info.name`` and ``info.aliases``.
+    r"""Registers an activation under ``info.name`` and ``info.aliases``.
 
     Usable as a decorator on an :class:`Activation` subclass, or called directly with a class
     or with a plain elementwise function ``fn(x) -> Tensor`` (wrapped in a module whose formula it
@@ -49,9 +49,10 @@ def register_activation(info: ActivationInfo, obj: Any = None) -> Any:
         TypeError: an elementwise :class:`Activation` subclass without a formula.
 
     Example:
+        >>> import torch
         >>> def tanh_exp(x):
         ...     return x * torch.tanh(torch.exp(x))
-        >>> info = ActivationInfo(name="doc_tanhexp", formula="x tanh(e^x)", latex=r"x\\tanh(e^x)")
+        >>> info = ActivationInfo(name="doc_tanhexp", formula="x tanh(e^x)", latex=r"x\tanh(e^x)")
         >>> @register_activation(info)
         ... class DocTanhExp(Activation):
         ...     formula = staticmethod(tanh_exp)

@@ -252,8 +252,9 @@ def activation_moments(act: Act, mean: float = 0.0, var: float = 1.0, *, seed: i
         :class:`Moments` of the output elements (pooled over channels).
 
     Example:
-        >>> activation_moments(torch.nn.ReLU())  # doctest: +SKIP
-        Moments(mean=0.398942..., var=0.340845...)
+        >>> m = activation_moments(torch.nn.ReLU())  # input N(0, 1): mean 1/sqrt(2 pi), var 1/2 - 1/(2 pi)
+        >>> round(m.mean, 6), round(m.var, 6)
+        (0.398942, 0.340845)
     """
     mean, var = float(mean), float(var)
     if not (math.isfinite(mean) and math.isfinite(var) and var >= 0):
