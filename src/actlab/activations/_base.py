@@ -129,7 +129,8 @@ class Activation(nn.Module):
         if impl not in IMPLS:
             raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
         self.shape = shape
-        self.num_channels = int(num_channels) if shape == "channel" else None
+        # num_channels is a positive int when shape == "channel" (checked above)
+        self.num_channels = int(num_channels) if shape == "channel" and num_channels is not None else None
         self.channel_dim = int(channel_dim)
         self.impl = impl
         self._constraints: dict[str, Constraint] = {}

@@ -29,6 +29,7 @@ raises :class:`CompileUnavailable`, and ``impl="auto"`` uses the eager formula a
 from __future__ import annotations
 
 import re
+import sys
 import types
 import warnings
 from collections.abc import Callable, Sequence
@@ -81,7 +82,12 @@ def _renamed(fn: Callable, name: str) -> Callable:
     object, so kernels made from one closure template would otherwise share (and exhaust) one
     recompile budget across all activations."""
     code = fn.__code__
-    code = code.replace(co_name=name, co_qualname=name) if hasattr(code, "co_qualname") else code.replace(co_name=name)
+    # Code objects have co_qualname from Python 3.11 on; a version check (unlike hasattr) is one mypy
+    # understands when it checks for 3.10.
+    if sys.version_info >= (3, 11):
+        code = code.replace(co_name=name, co_qualname=name)
+    else:
+        code = code.replace(co_name=name)
     new = types.FunctionType(code, fn.__globals__, name, fn.__defaults__, fn.__closure__)
     new.__qualname__ = name
     return new
@@ -95,9 +101,10 @@ def _make_kernels(fn: Formula, name: str) -> tuple[Callable, Callable]:
         def f(z: Tensor, *ps: Tensor) -> Tensor:
             return fn(z, *ps, *consts)
 
-        _, vjp = torch.func.vjp(f, fp32_if_half(x), *[fp32_if_half(p) for p in params])
+        # [1]: the vjp function (without has_aux, torch.func.vjp returns (output, vjp_fn))
+        vjp = torch.func.vjp(f, fp32_if_half(x), *[fp32_if_half(p) for p in params])[1]
         gx, *gps = vjp(fp32_if_half(g))
-        return (gx.to(x.dtype), *(gp.to(p.dtype) for gp, p in zip(gps, params)))
+        return (gx.to(x.dtype), *(gp.to(p.dtype) for gp, p in zip(gps, params, strict=True)))
 
     return _renamed(fwd_kernel, f"{name}_fwd_kernel"), _renamed(bwd_kernel, f"{name}_bwd_kernel")
 
@@ -228,7 +235,8 @@ _NAMES: set[str] = set()
 
 
 def _op_name(fn: Formula) -> str:
-    base = re.sub(r"\W+", "_", getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "formula"))
+    label: str = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or "formula"
+    base = re.sub(r"\W+", "_", label)
     base = re.sub(r"_+", "_", base.replace("<locals>", "")).strip("_") or "formula"
     name, k = base, 1
     while name in _NAMES:

@@ -139,7 +139,7 @@ def activation_arguments(cls: type[nn.Module]) -> list[str] | None:
     for klass in cls.__mro__:
         if klass in (nn.Module, object) or "__init__" not in vars(klass):
             continue
-        sig = inspect.signature(klass.__init__)
+        sig = inspect.signature(vars(klass)["__init__"])  # the __init__ this class defines (checked above)
         valid += [
             n for n, p in sig.parameters.items()
             if n not in ("self", "kw") and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and n not in valid

@@ -247,6 +247,7 @@ def pau_formula(m: int, n: int, form: str = "abs_sum"):
         p = a[m]
         for ak in reversed(a[:m]):  # Horner
             p = p * x + ak
+        q: torch.Tensor | int  # the int 0 when the sum below has no terms (n = 0)
         if form == "abs_sum":
             q = b[n - 1]
             for bk in reversed(b[: n - 1]):
@@ -324,6 +325,7 @@ class PAU(Activation):
         for name, init in (("numerator", numerator), ("denominator", denominator)):
             t = torch.tensor([float(v) for v in init])
             if self.shape == "channel":
+                assert self.num_channels is not None  # Activation.__init__ requires it for shape="channel"
                 t = t.expand(self.num_channels, -1).clone()
             if trainable:
                 self.register_parameter(name, torch.nn.Parameter(t))

@@ -59,6 +59,13 @@ class Ranking:
     excluded: list[str]  # methods left out of the rank tests (too many missing runs)
 
 
+def _result(r: RunRow) -> dict:
+    """The result of a finished run: :func:`collect` keeps only runs with one, so every row of a
+    :class:`BenchData` has it."""
+    assert r.result is not None, f"run {r.key} has no result; BenchData holds finished runs only"
+    return r.result
+
+
 def collect(rows: Sequence[RunRow]) -> BenchData:
     """Arranges successful runs into per-method ``seeds x tasks`` arrays of final test accuracy.
 
@@ -75,13 +82,14 @@ def collect(rows: Sequence[RunRow]) -> BenchData:
     seeds = sorted({r.seed for r in rows})
     scores = {m: np.full((len(seeds), len(tasks)), np.nan) for m in methods}
     for r in rows:
-        acc = r.result.get("test", {}).get("acc", float("nan"))
+        acc = _result(r).get("test", {}).get("acc", float("nan"))
         scores[r.method][seeds.index(r.seed), tasks.index(r.task)] = float(acc) if acc is not None else float("nan")
     return BenchData(tasks, methods, seeds, scores, list(rows))
 
 
 def _block_table(data: BenchData, methods: Sequence[str], blocks: str) -> np.ndarray:
-    """``blocks x methods``: per (task, seed) scores (``task_seed``) or per-task means (``task``); incomplete blocks dropped."""
+    """``blocks x methods``: per (task, seed) scores (``task_seed``) or per-task means (``task``);
+    incomplete blocks dropped."""
     cols = [data.scores[m] for m in methods]
     if blocks == "task":
         with warnings.catch_warnings():
@@ -144,8 +152,9 @@ def ranked_table(data: BenchData, ranking: Ranking) -> Table:
     for i, m in enumerate(ranking.methods, 1):
         mean, ci, n = _fmt(ranking.overall[m])
         min_n = min((ranking.per_task[t][m].n for t in data.tasks), default=0)
-        diverged = sum(bool(r.result.get("diverged")) for r in data.rows if r.method == m)
-        rows.append([str(i), m, f"{ranking.avg_rank[m]:.2f}", mean, ci, n, f"{min_n}{' ' + DAGGER if min_n == 1 else ''}", str(diverged)])
+        diverged = sum(bool(_result(r).get("diverged")) for r in data.rows if r.method == m)
+        min_n_cell = f"{min_n}{' ' + DAGGER if min_n == 1 else ''}"
+        rows.append([str(i), m, f"{ranking.avg_rank[m]:.2f}", mean, ci, n, min_n_cell, str(diverged)])
     return Table(["#", "method", "avg rank", "test acc %", "95% CI", "n", "min n/task", "diverged"], rows)
 
 
@@ -203,17 +212,17 @@ def _cost(data: BenchData, ranking: Ranking, baseline: str = "relu") -> tuple[Ta
     columns, averaged and compared over the runs of that kind only.
     """
     def mean_of(t: str, m: str, key: str, kind: str | None = None) -> float:
-        v = [float(r.result.get(key) or 0.0) for r in data.cell_rows(t, m)
-             if kind is None or str(r.result.get("memory_kind", "")) == kind]
+        v = [float(_result(r).get(key) or 0.0) for r in data.cell_rows(t, m)
+             if kind is None or str(_result(r).get("memory_kind", "")) == kind]
         return float(np.mean(v)) if v else float("nan")
 
     def ratio(vals: list[float], key: str, kind: str | None) -> str:
-        pairs = [(v, mean_of(t, base, key, kind)) for t, v in zip(data.tasks, vals)] if base else []
+        pairs = [(v, mean_of(t, base, key, kind)) for t, v in zip(data.tasks, vals, strict=True)] if base else []
         r = [v / b for v, b in pairs if b > 0 and v > 0]
         return f"{math.exp(np.mean(np.log(r))):.2f}x" if r else "n/a"
 
     base = baseline if baseline in data.methods else None
-    kinds = sorted({str(r.result.get("memory_kind", "")) for r in data.rows}) or [""]
+    kinds = sorted({str(_result(r).get("memory_kind", "")) for r in data.rows}) or [""]
     header = ["method", "time/epoch s", f"vs {baseline}"]
     for kind in kinds:
         header += [_memory_kind(kind)[0], f"vs {baseline}"]
@@ -259,17 +268,19 @@ def _training_curves(data: BenchData, key: str) -> dict[str, dict[str, tuple[lis
     out: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
     for t in data.tasks:
         for m in data.methods:
-            series = [r.result.get("curves", {}).get(key) for r in data.cell_rows(t, m)]
+            series = [_result(r).get("curves", {}).get(key) for r in data.cell_rows(t, m)]
             series = [[float(v) for v in s] for s in series if s]
             if not series:
                 continue
             n = min(map(len, series))
-            epochs = data.cell_rows(t, m)[0].result.get("curves", {}).get("epoch") or list(range(1, n + 1))
+            epochs = _result(data.cell_rows(t, m)[0]).get("curves", {}).get("epoch") or list(range(1, n + 1))
             out.setdefault(t, {})[m] = ([float(e) for e in epochs[:n]], list(np.mean([s[:n] for s in series], axis=0)))
     return out
 
 
-def write_report(db: str | Path, out_dir: str | Path, bench: str | None = None, seed: int = 0, blocks: str = "task_seed") -> tuple[Path, Path, Ranking, BenchData]:
+def write_report(
+    db: str | Path, out_dir: str | Path, bench: str | None = None, seed: int = 0, blocks: str = "task_seed"
+) -> tuple[Path, Path, Ranking, BenchData]:
     """Writes ``report.md`` (with its PNGs) and a self-contained ``report.html`` into ``out_dir``.
 
     Args:
@@ -294,32 +305,42 @@ def write_report(db: str | Path, out_dir: str | Path, bench: str | None = None, 
     out.mkdir(parents=True, exist_ok=True)
 
     sections = [Section("Ranking", [
-        f"Final-epoch test accuracy, mean over tasks of the mean over seeds, with a stratified bootstrap 95% interval "
-        f"(seed {seed}) and the number of runs n. {DAGGER} marks a cell with n = 1 (no interval). Average ranks are over "
-        f"{ranking.n_blocks} blocks ({'task x seed' if blocks == 'task_seed' else 'task'}) where every method finished."],
+        f"Final-epoch test accuracy, mean over tasks of the mean over seeds, with a stratified bootstrap 95% "
+        f"interval (seed {seed}) and the number of runs n. {DAGGER} marks a cell with n = 1 (no interval). Average "
+        f"ranks are over {ranking.n_blocks} blocks ({'task x seed' if blocks == 'task_seed' else 'task'}) where every "
+        f"method finished."],
         [ranked_table(data, ranking)])]
     tests = Section("Statistical tests")
     if ranking.friedman is not None:
         f = ranking.friedman
-        tests.text.append(f"Friedman: chi2 = {f.chi2:.3f} (p = {f.p_chi2:.3g}); Iman-Davenport F = {f.f:.3f} (p = {f.p_f:.3g}); "
-                          f"k = {f.n_methods} methods, N = {f.n_blocks} blocks. Nemenyi critical difference (alpha = 0.05): {ranking.cd:.3f}.")
+        tests.text.append(f"Friedman: chi2 = {f.chi2:.3f} (p = {f.p_chi2:.3g}); "
+                          f"Iman-Davenport F = {f.f:.3f} (p = {f.p_f:.3g}); k = {f.n_methods} methods, "
+                          f"N = {f.n_blocks} blocks. Nemenyi critical difference (alpha = 0.05): {ranking.cd:.3f}.")
         if ranking.excluded:
             tests.text.append(f"Left out of the rank tests for missing runs: {', '.join(ranking.excluded)}.")
         ranked = {m: r for m, r in ranking.avg_rank.items() if math.isfinite(r)}
-        tests.items.append(Figure("cd_diagram.png", plots.cd_diagram(ranked, ranking.cd), "Critical-difference diagram: methods joined by a bar are not significantly different (Nemenyi, alpha = 0.05)."))
+        # rank_methods sets cd whenever it sets friedman (and the sentence above formatted it).
+        assert ranking.cd is not None, "a Ranking with a Friedman test needs its Nemenyi critical difference"
+        tests.items.append(Figure("cd_diagram.png", plots.cd_diagram(ranked, ranking.cd),
+                                  "Critical-difference diagram: methods joined by a bar are not significantly "
+                                  "different (Nemenyi, alpha = 0.05)."))
         best = ranking.methods[0]
         pairs = [p for p in ranking.pairwise if best in (p.a, p.b) or "relu" in (p.a, p.b)]
-        tests.text.append(f"Pairwise Wilcoxon signed-rank tests over the blocks, Holm-corrected over all {len(ranking.pairwise)} pairs; shown: pairs with the best method ({best}) or relu.")
+        tests.text.append(f"Pairwise Wilcoxon signed-rank tests over the blocks, Holm-corrected over all "
+                          f"{len(ranking.pairwise)} pairs; shown: pairs with the best method ({best}) or relu.")
         tests.items.append(Table(["a", "b", "R+ (a better)", "R-", "p", "p (Holm)"],
-                                 [[p.a, p.b, f"{p.r_plus:.1f}", f"{p.r_minus:.1f}", f"{p.p:.3g}", f"{p.p_holm:.3g}"] for p in pairs]))
+                                 [[p.a, p.b, f"{p.r_plus:.1f}", f"{p.r_minus:.1f}", f"{p.p:.3g}", f"{p.p_holm:.3g}"]
+                                  for p in pairs]))
     else:
         tests.text.append("Not enough complete blocks (need >= 2 with every method finished) for the rank tests.")
     sections.append(tests)
-    sections.append(Section("Per-task results", [], _per_task_tables(data, ranking)))
+    # list(...): a list of Table | Figure, the type of Section.items (a list[Table] is not one).
+    sections.append(Section("Per-task results", [], list(_per_task_tables(data, ranking))))
     curves = _activation_curves(data)
     if curves:
         sections.append(Section("Activations compared", ["Function and derivative at the initial parameter values."],
-                                [Figure("activations.png", plots.activation_curves_figure(curves), "f(x) and f'(x) on [-4, 4]")]))
+                                [Figure("activations.png", plots.activation_curves_figure(curves),
+                                        "f(x) and f'(x) on [-4, 4]")]))
     tc = Section("Training curves", ["Mean over seeds per epoch."])
     for key, label in (("test_acc", "test accuracy"), ("train_loss", "training loss")):
         c = _training_curves(data, key)
@@ -327,16 +348,20 @@ def write_report(db: str | Path, out_dir: str | Path, bench: str | None = None, 
             tc.items.append(Figure(f"curves_{key}.png", plots.training_curves_figure(c, label), label))
     sections.append(tc)
     cost, memory_notes = _cost(data, ranking)
-    sections.append(Section("Cost", ["Time per epoch (training + evaluation) and memory, means over runs; ratios to relu are geometric means over tasks.",
-                                     *memory_notes], [cost]))
-    sections.append(Section("Provenance", ["config hash: sha256 of the run config without its seed (first 12 hex digits)."], [_provenance(data)]))
+    sections.append(Section("Cost", ["Time per epoch (training + evaluation) and memory, means over runs; ratios to "
+                                     "relu are geometric means over tasks.", *memory_notes], [cost]))
+    sections.append(Section("Provenance", ["config hash: sha256 of the run config without its seed (first 12 hex "
+                                           "digits)."], [_provenance(data)]))
     if failed:
-        sections.append(Section("Failed runs", [], [Table(["task", "method", "seed", "error"], [[r.task, r.method, str(r.seed), (r.error or "").splitlines()[0][:160]] for r in failed])]))
+        errors = [[r.task, r.method, str(r.seed), (r.error or "").splitlines()[0][:160]] for r in failed]
+        sections.append(Section("Failed runs", [], [Table(["task", "method", "seed", "error"], errors)]))
 
     names = sorted({r.bench for r in all_rows})
     title = f"actlab benchmark report: {', '.join(names)}"
     superseded = sum(r.status == "ok" for r in all_rows) - len(data.rows)
-    intro = [f"{len(data.rows)} finished runs{f' ({superseded} older runs of the same grid points superseded)' if superseded else ''}, {len(failed)} failed; {len(data.tasks)} tasks, {len(data.methods)} methods, seeds {data.seeds}. "
+    older = f" ({superseded} older runs of the same grid points superseded)" if superseded else ""
+    intro = [f"{len(data.rows)} finished runs{older}, {len(failed)} failed; {len(data.tasks)} tasks, "
+             f"{len(data.methods)} methods, seeds {data.seeds}. "
              f"Database: {Path(db).resolve()}. Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}."]
     for s in sections:
         for it in s.items:

@@ -24,7 +24,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -43,7 +43,7 @@ __all__ = [
     "is_stochastic",
 ]
 
-Act = Union[nn.Module, Callable[[torch.Tensor], torch.Tensor]]
+Act = nn.Module | Callable[[torch.Tensor], torch.Tensor]
 
 _PANELS = 2000  # per side of the split point
 _ORDER = 8
@@ -164,7 +164,9 @@ def _float64_copy(act: nn.Module) -> nn.Module:
         m._forward_hooks.clear()  # e.g. AutoInit's own hooks in hook mode
         m._forward_pre_hooks.clear()
         if hasattr(m, "impl"):
-            m.impl = "eager"  # the reference formula, float64-capable
+            # Any module with an `impl` switch (not only Activation); nn.Module's attribute typing
+            # (Tensor | Module) does not cover a str.
+            cast(Any, m).impl = "eager"  # the reference formula, float64-capable
     return mod.eval()
 
 
@@ -209,7 +211,9 @@ def elementwise_fn(act: Act) -> Callable[[torch.Tensor], torch.Tensor]:
 
         def formula(x: torch.Tensor) -> torch.Tensor:
             z = lay(x)
-            fn, params, consts = mod.formula_call(z)
+            call = mod.formula_call(z)
+            assert call is not None  # checked above: this module evaluates through its formula
+            fn, params, consts = call
             return fn(z, *params, *consts)
 
         return formula

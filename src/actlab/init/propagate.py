@@ -96,7 +96,7 @@ class Stat(Moments):
     """
 
     act: Any = None
-    pre: Moments | None = None
+    pre: Stat | None = None
     measured: bool = False
     shared: float = 0.0
 
@@ -293,17 +293,26 @@ def op_name(target: Any) -> str:
 
 def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any, seed: int) -> Stat | None:
     """Output moments of a functional op / tensor method; ``None`` when there is no rule."""
-    name = op_name(target).removeprefix("__").removesuffix("__") if op_name(target).startswith("__i") else op_name(target)
-    tens = [(s, a) for s, a in zip(sargs, args) if isinstance(a, torch.Tensor)]
+    name = op_name(target)
+    if name.startswith("__i"):  # in-place dunder: __iadd__ -> iadd
+        name = name.removeprefix("__").removesuffix("__")
+    tens = [(s, a) for s, a in zip(sargs, args, strict=True) if isinstance(a, torch.Tensor)]
     first = next((s for s in sargs if isinstance(s, Stat)), None)  # scalar * x puts x second
     nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
     if name in _PASS or name == "flatten":
         return first
-    if first is None:
-        if name in ("cat", "concat", "concatenate", "stack") and args and isinstance(args[0], (list, tuple)):
-            pass
-        else:
+    if name in ("cat", "concat", "concatenate", "stack"):  # its Stats sit in a list (sargs[0]): first may be None
+        if first is None and not (args and isinstance(args[0], (list, tuple))):
             return None
+        seq = args[0]
+        sstats = sargs[0]
+        if not isinstance(sstats, (list, tuple)) or not all(isinstance(s, Stat) for s in sstats):
+            return None
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+        sizes = [t.shape[dim] if name != "stack" else 1 for t in seq]
+        return concat(list(sstats), sizes)
+    if first is None:
+        return None
     if name in _ADD or name in _SUB:
         stats = [s for s, _ in tens]
         if len(stats) == 2 and all(isinstance(s, Stat) for s in stats):
@@ -325,14 +334,6 @@ def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any
         return scale(first, 1.0 / nums[0])
     if name in ("neg",):
         return scale(first, -1.0)
-    if name in ("cat", "concat", "concatenate", "stack"):
-        seq = args[0]
-        sstats = sargs[0]
-        if not isinstance(sstats, (list, tuple)) or not all(isinstance(s, Stat) for s in sstats):
-            return None
-        dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
-        sizes = [t.shape[dim] if name != "stack" else 1 for t in seq]
-        return concat(list(sstats), sizes)
     x = args[0] if args else None
     if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
         return None
@@ -359,7 +360,9 @@ def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any
     if name == "sum":
         return scale(avg_pool(first, ratio), float(ratio))
     if name in ("avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool2d", "max_pool3d"):
-        k = kwargs.get("kernel_size", args[1] if len(args) > 1 else None)
-        k = math.prod(k) if isinstance(k, (tuple, list)) else int(k) ** (x.dim() - 2)
+        size = kwargs.get("kernel_size", args[1] if len(args) > 1 else None)
+        if size is None:
+            raise TypeError(f"{name} needs a kernel_size, got none")
+        k = math.prod(size) if isinstance(size, (tuple, list)) else int(size) ** (x.dim() - 2)
         return avg_pool(first, k) if name.startswith("avg") else max_pool(first, k, seed)
     return None

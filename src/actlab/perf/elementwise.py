@@ -21,12 +21,14 @@ kernel: for backward it also stores the mask ``relu(x) <= 0`` as a bool tensor, 
 vectorised bool store is slow on CPU (a compiled ``(relu(x), relu(x) <= 0)`` took ~60 ms, with
 ``.to(uint8)`` ~13 ms, with a second float output instead ~1.6 ms). So on CPU, compiled training
 through ReLU is slower than eager; other activations whose compiled forward stores a bool mask
-may pay the same (not measured one by one here; hardtanh read 1.1x, no slower than eager). Under load, two-thread timings came in 4 ms steps (native ReLU 8.00 / 16.00 ms):
-the paired ratios still read 1.00x for native against native.
+may pay the same (not measured one by one here; hardtanh read 1.1x, no slower than eager).
+Under load, two-thread timings came in 4 ms steps (native ReLU 8.00 / 16.00 ms): the paired
+ratios still read 1.00x for native against native.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -162,11 +164,11 @@ def profile_elementwise(
         eager = create_activation(name, impl="eager").to(dev)
         ef, eb = _pair(eager, torch.relu, x, repeats, warmup)
         prof = ElementwiseProfile(name, device, dtype_name, numel, relu_saved, ef, eb,
-                                  saved_bytes(lambda m=eager: m(xg)) / max(relu_saved, 1))
+                                  saved_bytes(functools.partial(eager, xg)) / max(relu_saved, 1))
         if has_fused(eager):
             fused = create_activation(name, impl="fused").to(dev)
             prof.fused_fwd, prof.fused_fwdbwd = _pair(fused, torch.relu, x, repeats, warmup)
-            prof.fused_saved = saved_bytes(lambda m=fused: m(xg)) / max(relu_saved, 1)
+            prof.fused_saved = saved_bytes(functools.partial(fused, xg)) / max(relu_saved, 1)
             if not is_composite(eager):
                 prof.notes.append("impl='auto' runs eager: the formula is one native kernel")
         else:

@@ -99,7 +99,8 @@ def profile_model_step(
         act_spec = act if impl == "native" else (act, {"impl": impl})
         net = create_model(model, num_classes=10, act=act_spec).to(dev)
         if cuda and x.dim() == 4:
-            net = net.to(memory_format=torch.channels_last)
+            # torch's stubs lack Module.to(memory_format=...), which it accepts at runtime
+            net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, nesterov=True)
 
         def step():

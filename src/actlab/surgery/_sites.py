@@ -203,11 +203,13 @@ def graph_sites(gm: fx.GraphModule) -> list[Site]:
         eq = _call_equivalent(node)
         if eq is None:
             continue
-        if "training" not in torch_call(node.target).args:  # a call runs in the model's mode (F.rrelu has its own)
+        row = torch_call(node.target)
+        assert row is not None  # _call_equivalent found the call in the torch table
+        if "training" not in row.args:  # a call runs in the model's mode (F.rrelu has its own)
             eq[0].train(gm.training)
         stack = node.meta.get("nn_module_stack") or {}
         scope = list(stack.values())[-1][0] if stack else ""
-        op = torch_call(node.target).path.rpartition(".")[2]  # F.logsigmoid is log_sigmoid: say logsigmoid
+        op = row.path.rpartition(".")[2]  # F.logsigmoid is log_sigmoid: say logsigmoid
         base = f"{scope}.{op}()" if scope else f"{op}()"
         k = uses[base] = uses.get(base, -1) + 1
         kind = "method" if node.op == "call_method" else "function"
@@ -217,7 +219,8 @@ def graph_sites(gm: fx.GraphModule) -> list[Site]:
 
 def module_sites(model: nn.Module) -> list[tuple[Site, tuple[int, int] | None]]:
     """Activation modules in registration order, each with the channels of the layer before it."""
-    out, last = [], None
+    out: list[tuple[Site, tuple[int, int] | None]] = []
+    last: tuple[int, int] | None = None
     for name, m in model.named_modules():
         if is_activation_module(m):
             if name == "":
@@ -240,14 +243,16 @@ def graph_channels(node: fx.Node, modules: dict[str, nn.Module]) -> tuple[int, i
     shape = tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
     layer, frontier, seen = None, [x], set()
     for _ in range(64):  # breadth-first upstream: the nearest layer wins (residual adds see the branch)
-        nxt = []
+        nxt: list[fx.node.Argument] = []
         for arg in frontier:
             if not isinstance(arg, fx.Node) or arg in seen or arg.op == "placeholder":
                 continue
             seen.add(arg)
-            if arg.op == "call_module" and out_channels(modules[arg.target]) is not None:
-                layer = out_channels(modules[arg.target])
-                break
+            if arg.op == "call_module":
+                assert isinstance(arg.target, str)  # fx: a call_module node's target is the submodule's path
+                if out_channels(modules[arg.target]) is not None:
+                    layer = out_channels(modules[arg.target])
+                    break
             nxt += [a for a in (*arg.args, *arg.kwargs.values()) if isinstance(a, fx.Node)]
         if layer is not None or not nxt:
             break

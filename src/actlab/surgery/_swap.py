@@ -123,11 +123,12 @@ def _same_function(new: nn.Module, old: nn.Module) -> bool:
     if eq is None or not isinstance(new, Activation) or info is None or not same_name(eq[0], info.name):
         return False
     for key, want in eq[1].items():
+        have: object  # a number when it can match; checked below
         if key in new._constraints:
-            have = new.value(key).detach()
-            if have.numel() != 1:
+            value = new.value(key).detach()
+            if value.numel() != 1:
                 return False
-            have = float(have.reshape(()))
+            have = float(value.reshape(()))
         else:
             have = getattr(new, key, None)
         if not isinstance(have, (int, float)) or not math.isclose(have, want, rel_tol=1e-6, abs_tol=1e-12):

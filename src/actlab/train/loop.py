@@ -92,7 +92,8 @@ def train_one(
         net = model if model is not None else _build_model(cfg, train)
         net.to(device)
         if cfg.channels_last:
-            net.to(memory_format=torch.channels_last)
+            # torch's stubs lack Module.to(memory_format=...), which it accepts at runtime
+            net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         binary = _check_outputs(net, train)
         run = _Run(cfg, net, train, val, test, binary, device, on_epoch)
         run.train_generations()
