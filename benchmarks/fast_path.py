@@ -37,7 +37,8 @@ def render(elem: dict, model: dict | None) -> str:
         "",
         f"Device: {env['device']} CPU, {env['threads']} threads; torch {env['torch']}, actlab {env['actlab']}, "
         f"Python {env['python']}; {env['dtype']}, {env['numel']:,} elements; "
-        f"{str(env['repeats']) + ' timed pairs per figure' if 'repeats' in env else 'median of repeats'} after warm-up.",
+        f"{str(env['repeats']) + ' timed pairs per figure' if 'repeats' in env else 'median of repeats'} "
+        "after warm-up.",
         "",
         "Times and saved-for-backward memory as multiples of native ReLU in the same run (lower is better); "
         "times are medians of paired ratios (ReLU and candidate timed alternately) with [q1, q3]. The `relu` row "
@@ -61,8 +62,8 @@ def render(elem: dict, model: dict | None) -> str:
             ok = "native kernel (auto keeps eager)"
         lines.append(
             f"| {r['name']} | {_f(r['eager_fwd'])} | {_f(r['eager_fwdbwd'])} | {_f(r['eager_saved'])} | "
-            f"{_f(r['fused_fwd'])} | {_f(r['fused_fwdbwd'])} | {_f(r['fused_saved'])} | {_f(r.get('compiled_fwd'))} | {_f(r['compiled_fwdbwd'])} | "
-            f"{spt} | {ok} |"
+            f"{_f(r['fused_fwd'])} | {_f(r['fused_fwdbwd'])} | {_f(r['fused_saved'])} | "
+            f"{_f(r.get('compiled_fwd'))} | {_f(r['compiled_fwdbwd'])} | {spt} | {ok} |"
         )
     if model and model.get("model"):
         m0 = model["model"][0]

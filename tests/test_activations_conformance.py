@@ -169,7 +169,7 @@ def test_gradcheck_with_parameters(name, shape):
     x = (lo + (hi - lo) * torch.rand(2, 4 * ref.k, 3, dtype=F64)).requires_grad_(True)
 
     def f(x, *ps):
-        return functional_call(module, dict(zip(names, ps)), (x,))
+        return functional_call(module, dict(zip(names, ps, strict=True)), (x,))
 
     assert torch.autograd.gradcheck(f, (x, *params), eps=1e-6, atol=1e-5, rtol=1e-4)
 
@@ -330,7 +330,7 @@ def test_state_dict_deepcopy_repr(name):
     torch.testing.assert_close(m2(x), m1(x), rtol=0, atol=0)
     m3 = copy.deepcopy(m1)
     torch.testing.assert_close(m3(x), m1(x), rtol=0, atol=0)
-    for (n, p1), (_, p3) in zip(m1.named_parameters(), m3.named_parameters()):
+    for (n, p1), (_, p3) in zip(m1.named_parameters(), m3.named_parameters(), strict=True):
         assert p1.data_ptr() != p3.data_ptr(), f"deepcopy shares parameter {n}"
     text = repr(m1)
     for spec in activation_info(name).params:
@@ -350,7 +350,7 @@ def _check_compile(*names: str) -> None:
         return outs
 
     compiled = torch.compile(chain, dynamic=False)
-    for n, got, want in zip(names, compiled(x), chain(x)):
+    for n, got, want in zip(names, compiled(x), chain(x), strict=True):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5, msg=f"torch.compile({n}) != eager")
 
 

@@ -89,7 +89,7 @@ def _assert_same(eager, fused, x, tol):
     torch.testing.assert_close(yf, ye, rtol=tol, atol=tol)
     torch.testing.assert_close(gxf, gxe, rtol=tol, atol=tol)
     assert len(gpf) == len(gpe)
-    for a, b in zip(gpf, gpe):
+    for a, b in zip(gpf, gpe, strict=True):
         torch.testing.assert_close(a, b, rtol=tol, atol=tol * max(1.0, b.abs().max().item()))
 
 
@@ -107,7 +107,7 @@ def test_adaptive_relu_max_tie_gradient_matches_eager_at_default_init(analytic_k
     x = torch.randn(1000, generator=torch.Generator().manual_seed(0))
     _, _, ge = _grads(eager, x, torch.ones_like(x))
     _, _, gf = _grads(fused, x, torch.ones_like(x))
-    for a, b in zip(gf, ge):
+    for a, b in zip(gf, ge, strict=True):
         torch.testing.assert_close(a, b)
     assert torch.allclose(ge[0], ge[1])  # a and b get equal shares
 

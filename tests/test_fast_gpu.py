@@ -45,6 +45,6 @@ def test_cuda_fused_equals_eager(name, kw, dtype, perturb):
     tol = 1e-4 if dtype == torch.float32 else 5e-2
     torch.testing.assert_close(yf, ye, rtol=tol, atol=tol)
     torch.testing.assert_close(gxf, gxe, rtol=tol, atol=tol)
-    for a, b in zip(gpf, gpe):
+    for a, b in zip(gpf, gpe, strict=True):
         torch.testing.assert_close(a, b, rtol=tol * 10, atol=tol * 10 * max(1.0, b.abs().max().item()))
     assert fused(x).is_contiguous(memory_format=torch.channels_last)

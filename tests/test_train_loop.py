@@ -103,7 +103,9 @@ def test_single_neuron_xor(act, solves):
 
 
 def test_langevin_and_reinit_generations_run():
-    cfg = DIGITS.replace(optimizer="langevin_adam", langevin_sigma=1e-3, langevin_rho=0.5, reinit_generations=2, epochs=1)
+    cfg = DIGITS.replace(
+        optimizer="langevin_adam", langevin_sigma=1e-3, langevin_rho=0.5, reinit_generations=2, epochs=1
+    )
     r = train_one(cfg)
     assert r.curves["generation"] == [0, 1] and r.steps == 2 * math.ceil(1438 / 64)
     assert r.test_acc > 0.5 and not r.diverged
@@ -162,7 +164,8 @@ def test_prepare_data_standardizes_and_augments():
     cfg = TrainConfig(dataset="digits", augment="crop_flip", crop_padding=2, val_fraction=0.25, device="cpu")
     train, val, test = prepare_data(cfg, torch.device("cpu"), seed=0)
     assert len(train.y) + len(val.y) == 1438 and len(val.y) == round(0.25 * 1438)
-    assert float(train.x.mean()) == pytest.approx(0.0, abs=1e-5) and float(train.x.std()) == pytest.approx(1.0, abs=1e-2)
+    assert float(train.x.mean()) == pytest.approx(0.0, abs=1e-5)
+    assert float(train.x.std()) == pytest.approx(1.0, abs=1e-2)
     xb = train.x[:16]
     a = train.augment(xb, torch.Generator().manual_seed(1))
     b = train.augment(xb, torch.Generator().manual_seed(1))

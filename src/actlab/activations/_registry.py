@@ -68,7 +68,9 @@ def register_activation(info: ActivationInfo, obj: Any = None) -> Any:
             cls = target
         elif callable(target):
             cls = type(
-                f"Function_{info.name}", (_FunctionActivation,), {"formula": staticmethod(target), "__doc__": info.formula}
+                f"Function_{info.name}",
+                (_FunctionActivation,),
+                {"formula": staticmethod(target), "__doc__": info.formula},
             )
         else:
             raise TypeError(f"cannot register {target!r}: expected an nn.Module subclass or a function")

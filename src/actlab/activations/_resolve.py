@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from torch import nn
 
@@ -44,7 +44,7 @@ def per_layer(fn: Callable[[ActSite], Any]) -> PerLayer:
     return PerLayer(fn)
 
 
-ActSpec = Union[str, type, Callable[[], nn.Module], tuple, PerLayer, nn.Module]
+ActSpec = str | type | Callable[[], nn.Module] | tuple | PerLayer | nn.Module
 
 
 def build_act(act: ActSpec, site: ActSite) -> nn.Module:

@@ -167,7 +167,10 @@ def dsu(x: torch.Tensor) -> torch.Tensor:
     ActivationInfo(
         name="dsu",
         formula="pi/2 * (sinc(x - pi) - sinc(x + pi)) = pi^2 sin(x) / (pi^2 - x^2)",
-        latex=r"\frac{\pi}{2}\left(\mathrm{sinc}(x-\pi) - \mathrm{sinc}(x+\pi)\right) = \frac{\pi^2 \sin x}{\pi^2 - x^2}",
+        latex=(
+            r"\frac{\pi}{2}\left(\mathrm{sinc}(x-\pi) - \mathrm{sinc}(x+\pi)\right)"
+            r" = \frac{\pi^2 \sin x}{\pi^2 - x^2}"
+        ),
         paper=_OSC_PAPER,
         aliases=("decaying_sine_unit",),
         bounded_below=True,

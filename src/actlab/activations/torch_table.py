@@ -308,7 +308,7 @@ def module_for_call(target: Any, args: tuple, kwargs: Mapping[str, Any]) -> tupl
         return None
     if len(args) - 1 > len(row.args):
         raise TypeError(f"{row.path} takes {len(row.args)} argument(s) after the input, got {len(args) - 1}")
-    named = dict(zip(row.args, args[1:]))
+    named = dict(zip(row.args, args[1:], strict=False))  # the call may omit trailing arguments
     named.update({k: v for k, v in kwargs.items() if k not in ("input", "self")})
     unknown = sorted(set(named) - set(row.args))
     if unknown:

@@ -123,17 +123,22 @@ def rank_methods(data: BenchData, seed: int = 0, blocks: str = "task_seed") -> R
             would leave fewer than 2 complete blocks are left out of the rank tests (``Ranking.excluded``).
     """
     overall = {m: stats.mean_ci(data.scores[m], seed=seed) for m in data.methods}
-    per_task = {t: {m: stats.mean_ci(data.scores[m][:, j], seed=seed) for m in data.methods} for j, t in enumerate(data.tasks)}
+    per_task = {
+        t: {m: stats.mean_ci(data.scores[m][:, j], seed=seed) for m in data.methods} for j, t in enumerate(data.tasks)
+    }
     tested = _testable_methods(data, blocks)
     table = _block_table(data, tested, blocks) if len(tested) >= 2 else np.zeros((0, len(tested)))
     avg = {m: float("nan") for m in data.methods}
     fr, cd, pw = None, None, []
     if table.shape[0] >= 1 and len(tested) >= 2:
-        avg.update(zip(tested, map(float, stats.average_ranks(table))))
+        avg.update(zip(tested, map(float, stats.average_ranks(table)), strict=True))
         cd = stats.nemenyi_cd(len(tested), table.shape[0])
         if table.shape[0] >= 2:
             fr, pw = stats.friedman(table), stats.wilcoxon_holm(table, tested)
-    order = sorted(data.methods, key=lambda m: (avg[m] if math.isfinite(avg[m]) else math.inf, -np.nan_to_num(overall[m].mean, nan=-1)))
+    order = sorted(
+        data.methods,
+        key=lambda m: (avg[m] if math.isfinite(avg[m]) else math.inf, -np.nan_to_num(overall[m].mean, nan=-1)),
+    )
     excluded = [m for m in data.methods if m not in tested]
     return Ranking(order, avg, overall, per_task, blocks, int(table.shape[0]), fr, cd, pw, excluded)
 
@@ -180,7 +185,8 @@ def _provenance(data: BenchData) -> Table:
             rs = data.cell_rows(t, m)
             if not rs:
                 continue
-            rows.append([t, m, ",".join(sorted({_group_hash(r.config) for r in rs})), ",".join(str(r.seed) for r in sorted(rs, key=lambda r: r.seed)),
+            rows.append([t, m, ",".join(sorted({_group_hash(r.config) for r in rs})),
+                         ",".join(str(r.seed) for r in sorted(rs, key=lambda r: r.seed)),
                          ",".join(sorted({(r.git_commit or "none")[:12] for r in rs})),
                          ",".join(sorted({" ".join(f"{k}={v}" for k, v in sorted(r.versions.items())) for r in rs})),
                          ",".join(sorted({str(r.device) for r in rs}))])
@@ -190,18 +196,22 @@ def _provenance(data: BenchData) -> Table:
 # What RunResult.memory_kind means, as (column header, bytes per display unit, sentence).
 _MEMORY_KINDS = {
     "cpu_saved_bytes_per_sample": ("saved for backward KiB/sample (CPU)", 2**10,
-                                   "on CPU, the exact bytes autograd saves for backward per sample in one training forward (activation memory, parameters excluded)"),
+                                   "on CPU, the exact bytes autograd saves for backward per sample in one training "
+                                   "forward (activation memory, parameters excluded)"),
     "cuda_max_allocated": ("peak allocated MiB (CUDA)", 2**20,
-                           "on CUDA, the peak bytes allocated during the run (torch.cuda.max_memory_allocated: weights, optimizer state, data, activations)"),
+                           "on CUDA, the peak bytes allocated during the run (torch.cuda.max_memory_allocated: "
+                           "weights, optimizer state, data, activations)"),
     "cpu_maxrss_delta": ("peak RSS growth MiB (CPU, older runs)", 2**20,
-                         "'cpu_maxrss_delta' (older runs): growth of the process's peak RSS, ~0 for every run after the first in a process; not a per-run figure"),
+                         "'cpu_maxrss_delta' (older runs): growth of the process's peak RSS, ~0 for every run after "
+                         "the first in a process; not a per-run figure"),
 }
 
 
 def _memory_kind(kind: str) -> tuple[str, int, str]:
     if kind in _MEMORY_KINDS:
         return _MEMORY_KINDS[kind]
-    return f"memory MiB (kind {kind or 'unrecorded'!r})", 2**20, f"of kind {kind or 'unrecorded'!r}, as the runs recorded it"
+    shown = repr(kind or "unrecorded")
+    return f"memory MiB (kind {shown})", 2**20, f"of kind {shown}, as the runs recorded it"
 
 
 def _cost(data: BenchData, ranking: Ranking, baseline: str = "relu") -> tuple[Table, list[str]]:
@@ -237,8 +247,8 @@ def _cost(data: BenchData, ranking: Ranking, baseline: str = "relu") -> tuple[Ta
         rows.append([m, *cells])
     notes = [f"Memory {_memory_kind(k)[2]}." for k in kinds]
     if len(kinds) > 1:
-        notes.append(f"The runs recorded {len(kinds)} different memory kinds ({', '.join(repr(k) for k in kinds)}), which do not "
-                     "compare: each has its own columns, and '-' marks a method with no run of that kind.")
+        notes.append(f"The runs recorded {len(kinds)} different memory kinds ({', '.join(repr(k) for k in kinds)}), "
+                     "which do not compare: each has its own columns, and '-' marks a method with no run of that kind.")
     return Table(header, rows), notes
 
 

@@ -72,9 +72,10 @@ def _run(args: argparse.Namespace) -> int:
     print(" ".join(f"{k}={v}" for k, v in env.items()))
     if rows:
         r0 = rows[0]
-        print(f"native ReLU: fwd {r0.eager_fwd.baseline_s * 1e3:.3f} ms, fwd+bwd {r0.eager_fwdbwd.baseline_s * 1e3:.3f} ms "
-              f"(medians). Times: median and interquartile range of {args.repeats} paired ratios "
-              "candidate/ReLU, timed alternately; memory: saved-for-backward bytes / ReLU's (exact). Lower is better.")
+        print(f"native ReLU: fwd {r0.eager_fwd.baseline_s * 1e3:.3f} ms, "
+              f"fwd+bwd {r0.eager_fwdbwd.baseline_s * 1e3:.3f} ms (medians). Times: median and interquartile range "
+              f"of {args.repeats} paired ratios candidate/ReLU, timed alternately; memory: saved-for-backward bytes / "
+              "ReLU's (exact). Lower is better.")
     cols = ["eager fwd", "eager f+b", "fused fwd", "fused f+b", "compiled fwd", "compiled f+b"]
     print(f"{'activation':<18} " + " ".join(f"{c:>15}" for c in cols) + f" {'eager mem':>9} {'fused mem':>9}")
     for r in rows:
@@ -84,7 +85,8 @@ def _run(args: argparse.Namespace) -> int:
     if model_rows:
         m0 = model_rows[0]
         print(f"\nmodel step: {m0.model}, batch {m0.batch}, {m0.device}; ReLU {m0.images_per_s:.0f} img/s; "
-              f"step time: median and IQR of {m0.step_time.n} paired ratios vs the ReLU model; memory: {m0.memory_kind}")
+              f"step time: median and IQR of {m0.step_time.n} paired ratios vs the ReLU model; "
+              f"memory: {m0.memory_kind}")
         print(f"{'activation':<18} {'impl':<7} {'img/s':>9} {'step time':>15} {'memory':>7}")
         for m in model_rows:
             print(f"{m.name:<18} {m.impl:<7} {m.images_per_s:>9.0f} {_cell(m.step_time):>15} {m.memory_vs_relu:>6.2f}x")

@@ -282,11 +282,11 @@ def activation_moments(act: Act, mean: float = 0.0, var: float = 1.0, *, seed: i
         raise TypeError(f"act must be an nn.Module or a function of a tensor, got {type(act).__name__}")
     if not (math.isfinite(first) and math.isfinite(second) and abs(first) < 1e150):
         raise ValueError(
-            f"the moments of {type(act).__name__ if isinstance(act, nn.Module) else act} for input N({mean:g}, {var:g}) "
-            "overflow float64; the predicted variance exploded upstream (e.g. a polynomial activation such as SQU "
-            "in a deep net) -- use autoinit(..., calibrate=True) or a normalization layer; if the model's own "
-            "forward overflows too (SQU on a post-activation residual stream behind BatchNorm), no weight "
-            "scaling can fix it: see docs/autoinit_study.md"
+            f"the moments of {type(act).__name__ if isinstance(act, nn.Module) else act} for input "
+            f"N({mean:g}, {var:g}) overflow float64; the predicted variance exploded upstream (e.g. a polynomial "
+            "activation such as SQU in a deep net) -- use autoinit(..., calibrate=True) or a normalization layer; "
+            "if the model's own forward overflows too (SQU on a post-activation residual stream behind BatchNorm), "
+            "no weight scaling can fix it: see docs/autoinit_study.md"
         )
     out = Moments(first, max(second - first**2, 0.0))
     _CACHE[key] = out

@@ -75,10 +75,11 @@ PASS_THROUGH = (nn.Identity, nn.Flatten, nn.Unflatten, nn.ChannelShuffle, nn.Pix
 
 SUPPORTED_KINDS = (
     "Linear, Conv1d/2d/3d (grouped, depthwise); activations (any actlab Activation; the torch.nn "
-    "activations, functional calls and tensor methods of actlab.activations.torch_table); BatchNorm/LayerNorm/GroupNorm/"
-    "InstanceNorm; Dropout/Dropout1d/2d/3d; AvgPool, MaxPool, AdaptiveAvgPool, AdaptiveMaxPool "
-    "(1d/2d/3d) and mean/amax over dims; ZeroPad and F.pad with zeros; add, sub, mul, neg, scalar div, cat, stack; Identity, "
-    "Flatten, Unflatten, view/reshape/permute/transpose/squeeze/unsqueeze/slicing/chunk/split"
+    "activations, functional calls and tensor methods of actlab.activations.torch_table); "
+    "BatchNorm/LayerNorm/GroupNorm/InstanceNorm; Dropout/Dropout1d/2d/3d; AvgPool, MaxPool, AdaptiveAvgPool, "
+    "AdaptiveMaxPool (1d/2d/3d) and mean/amax over dims; ZeroPad and F.pad with zeros; add, sub, mul, neg, "
+    "scalar div, cat, stack; Identity, Flatten, Unflatten, view/reshape/permute/transpose/squeeze/unsqueeze/"
+    "slicing/chunk/split"
 )
 
 
@@ -165,9 +166,9 @@ def shift(a: Stat, c: float) -> Stat:
 
 def concat(stats: Sequence[Stat], sizes: Sequence[int]) -> Stat:
     n = float(sum(sizes))
-    m = sum(k * s.mean for s, k in zip(stats, sizes)) / n
-    second = sum(k * s.second for s, k in zip(stats, sizes)) / n
-    shared = sum(k * (s.shared + s.mean**2) for s, k in zip(stats, sizes)) / n - m**2
+    m = sum(k * s.mean for s, k in zip(stats, sizes, strict=True)) / n
+    second = sum(k * s.second for s, k in zip(stats, sizes, strict=True)) / n
+    shared = sum(k * (s.shared + s.mean**2) for s, k in zip(stats, sizes, strict=True)) / n - m**2
     return _s(m, second - m**2, *stats, shared=shared)
 
 
@@ -221,7 +222,12 @@ def activation(act: Any, a: Stat, seed: int = 0) -> Stat:
     else:
         shared = m.var * a.shared / a.var if a.var > 0 else 0.0
     return Stat(
-        m.mean, m.var, act=act if keep else None, pre=a if keep else None, measured=a.measured, shared=min(shared, m.var)
+        m.mean,
+        m.var,
+        act=act if keep else None,
+        pre=a if keep else None,
+        measured=a.measured,
+        shared=min(shared, m.var),
     )
 
 

@@ -84,8 +84,8 @@ def _check(names: list[str] | None, numel: int, repeats: int, warmup: int) -> li
     """Validated arguments; the canonical activation names to profile."""
     if not isinstance(numel, int) or isinstance(numel, bool) or numel <= 0 or numel % _LAYOUT:
         raise ValueError(
-            f"numel must be a positive multiple of {_LAYOUT} (the input is laid out as (numel // {_LAYOUT}, {_LAYOUT})), "
-            f"got {numel!r}; e.g. {1 << 22} (4M)"
+            f"numel must be a positive multiple of {_LAYOUT} (the input is laid out as "
+            f"(numel // {_LAYOUT}, {_LAYOUT})), got {numel!r}; e.g. {1 << 22} (4M)"
         )
     check_counts(repeats, warmup)
     if names is None:

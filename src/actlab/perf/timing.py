@@ -61,7 +61,7 @@ def ratio_stats(candidate_s: list[float], baseline_s: list[float]) -> Ratio:
     """The :class:`Ratio` of paired timings (equal-length lists, pair ``i`` = element ``i``)."""
     if len(candidate_s) != len(baseline_s) or not candidate_s:
         raise ValueError(f"need equal, non-empty lists of paired timings, got {len(candidate_s)} and {len(baseline_s)}")
-    ratios = sorted(c / b for c, b in zip(candidate_s, baseline_s))
+    ratios = sorted(c / b for c, b in zip(candidate_s, baseline_s, strict=True))
     q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1 else ratios * 3
     return Ratio(statistics.median(ratios), q1, q3, ratios[0], ratios[-1], len(ratios),
                  statistics.median(baseline_s), statistics.median(candidate_s))

@@ -6,7 +6,7 @@ import fnmatch
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch import fx, nn
@@ -25,7 +25,7 @@ from ..registry import normalize_name
 
 __all__ = ["UntraceableError", "is_activation_module"]
 
-Where = Union[None, str, type, tuple, Callable[[str, nn.Module], bool]]
+Where = None | str | type | tuple | Callable[[str, nn.Module], bool]
 
 
 class UntraceableError(ValueError):

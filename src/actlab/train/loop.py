@@ -81,7 +81,8 @@ def train_one(
     device = resolve_device(cfg.device)
     if device.type != "cuda" and (cfg.amp_bf16 or cfg.channels_last):
         raise ValueError(
-            f"amp_bf16 and channels_last are CUDA-only but the run is on {device}; set them to False or use device='cuda'"
+            f"amp_bf16 and channels_last are CUDA-only but the run is on {device}; set them to False or use "
+            "device='cuda'"
         )
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     if cuda_devices:
@@ -208,7 +209,9 @@ class _Run:
         self.total_steps = cfg.steps if cfg.steps is not None else cfg.epochs * self.steps_per_epoch
         self.epochs_total = math.ceil(self.total_steps / self.steps_per_epoch)
         self.gen = torch.Generator(device=device).manual_seed(derive_seed(cfg.seed, "data"))
-        self.curves: dict[str, list] = {k: [] for k in ("generation", "epoch", "step", "lr", "train_loss", "train_acc", "test_acc")}
+        self.curves: dict[str, list] = {
+            k: [] for k in ("generation", "epoch", "step", "lr", "train_loss", "train_acc", "test_acc")
+        }
         if val is not None:
             self.curves["val_acc"] = []
         self.act_rows: list[dict] = []
@@ -276,16 +279,17 @@ class _Run:
                 first = int(bad.nonzero()[0, 0])
                 self.diverged_step = self.step - n_batches + first
                 self.message = (
-                    f"diverged: non-finite training loss at step {self.diverged_step} (generation {g}, epoch {epoch + 1}); "
-                    "the run was stopped. Try a smaller lr, warmup_steps, or a bounded activation."
+                    f"diverged: non-finite training loss at step {self.diverged_step} (generation {g}, "
+                    f"epoch {epoch + 1}); the run was stopped. Try a smaller lr, warmup_steps, or a bounded activation."
                 )
             last = epoch == self.epochs_total - 1 or self.diverged_step is not None
             evaluated = (epoch + 1) % cfg.eval_every == 0 or last
             test_acc = self.record(g, epoch, opt, losses, correct, seen) if evaluated else None
             self.loop_time += time.perf_counter() - t0
             if self.on_epoch is not None:
-                self.on_epoch({"epoch": epoch + 1, "epochs_total": self.epochs_total, "step": g_step, "steps_total": self.total_steps,
-                               "generation": g, "train_loss": float(losses.mean()), "test_acc": test_acc})
+                self.on_epoch({"epoch": epoch + 1, "epochs_total": self.epochs_total, "step": g_step,
+                               "steps_total": self.total_steps, "generation": g, "train_loss": float(losses.mean()),
+                               "test_acc": test_acc})
             if self.diverged_step is not None:
                 return
 

@@ -57,9 +57,9 @@ class RunResult:
     Args:
         config: ``TrainConfig.to_dict()`` of the run. config_hash: its ``config_hash()``.
         test: final test metrics. best_val / test_at_best_val / best_val_epoch: see above (epoch counted from 1).
-        curves: per evaluated epoch: ``epoch`` (epochs completed in the generation, from 1), ``step``, ``generation``, ``lr``, ``train_loss``,
-            ``train_acc`` (running, over the epoch's batches, in train mode), ``test_acc``,
-            ``val_acc`` (when a validation split exists).
+        curves: per evaluated epoch: ``epoch`` (epochs completed in the generation, from 1), ``step``,
+            ``generation``, ``lr``, ``train_loss``, ``train_acc`` (running, over the epoch's batches,
+            in train mode), ``test_acc``, ``val_acc`` (when a validation split exists).
         act_params: per evaluated epoch, ``{"<module>.<param>": value}`` for every activation
             parameter (per-channel parameters as their mean, key suffixed ``[mean]``).
         wall_time_s: whole run, data loading included. time_per_epoch_s: training + evaluation
