@@ -67,7 +67,8 @@ REFS: dict[str, Ref] = {
                  points=[({}, X3, (-0.238406, 0.311230, 2.857722)),
                          ({"beta": 0.25}, X3, (-0.755081, 0.265605, 2.037536))]),
     "mish": Ref(lambda x: x * np.tanh(_softplus(x)), points=[({}, X3, (-0.252501, 0.375245, 2.986535))]),
-    "tanhexp": Ref(lambda x: x * np.tanh(np.exp(np.minimum(x, 30.0)))),
+    "tanhexp": Ref(lambda x: x * np.tanh(np.exp(np.minimum(x, 30.0))),
+                   points=[({}, X3, (-0.269030, 0.464341, 3.0))]),  # TeLU's values, modern_activations.md
     "softplus": Ref(_softplus_beta, points=[({"beta": 2.0}, (0.0,), (np.log(2.0) / 2.0,))]),
     "softsign": Ref(lambda x: x / (1.0 + np.abs(x))),
     "tanh": Ref(np.tanh),

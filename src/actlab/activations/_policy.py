@@ -121,7 +121,7 @@ def fused_forward(module: Activation, x: torch.Tensor) -> torch.Tensor | None:
     info = type(module).info
     # parameters in float32 for half inputs (the kernels compute in float32): a zero-size proxy
     # with the input's shape tells ``param`` the layout and the dtype to use
-    like = torch.empty((), device=x.device).expand(x.shape) if x.dtype in HALF_DTYPES else x
+    like = torch.empty((), dtype=torch.float32, device=x.device).expand(x.shape) if x.dtype in HALF_DTYPES else x
     call = module.formula_call(like) if info is not None and info.elementwise else None
     if call is None or not x.is_floating_point():
         if forced:

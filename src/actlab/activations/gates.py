@@ -138,7 +138,9 @@ def tanh_exp(x: torch.Tensor) -> torch.Tensor:
     name="tanhexp", formula="x * tanh(exp(x))", latex=r"x \tanh(e^x)",
     paper=Paper("TanhExp: A Smooth Activation Function with High Convergence Speed for Lightweight "
                 "Neural Networks", "2003.09855", 2020),
-    aliases=("tanh_exp",), bounded_below=True, output_range=(TANHEXP_MIN, INF), f0=0.0, df0=math.tanh(1.0),
+    aliases=("tanh_exp", "telu"), bounded_below=True, output_range=(TANHEXP_MIN, INF), f0=0.0, df0=math.tanh(1.0),
+    notes="TeLU (Fernandez & Mali 2024, arXiv 2412.20269) is the same function, x tanh(e^x): registered as an "
+    "alias, not a second activation. e^x is clamped at x = 20 (tanh(e^20) = 1 in float64).",
 ))
 class TanhExp(Activation):
     """TanhExp (Liu & Di, 2020), ``x tanh(e^x)``; f'(0) = tanh(1), minimum -0.353286 at x = -1.078860.
