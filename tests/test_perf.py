@@ -11,6 +11,7 @@ import math
 import pytest
 
 import actlab
+from actlab.activations import set_compile_kernels
 from actlab.cli.main import main
 from actlab.perf import BASELINE_ROW, SANITY_ROW, Ratio, paired_ratio, profile_elementwise, profile_model_step
 from actlab.perf.timing import ratio_stats
@@ -23,9 +24,9 @@ TINY = {"numel": 4096, "repeats": 2, "warmup": 1}
 @pytest.fixture
 def analytic_kernels():
     """Fused path without code generation: same formulas and saved tensors, no compile time."""
-    prev = actlab.set_compile_kernels(False)
+    prev = set_compile_kernels(False)
     yield
-    actlab.set_compile_kernels(prev)
+    set_compile_kernels(prev)
 
 
 def _ok(r: Ratio, n: int) -> None:
