@@ -10,7 +10,6 @@ import math
 
 import pytest
 
-import actlab
 from actlab.activations import set_compile_kernels
 from actlab.cli.main import main
 from actlab.perf import BASELINE_ROW, SANITY_ROW, Ratio, paired_ratio, profile_elementwise, profile_model_step
