@@ -3,6 +3,9 @@
 Each activation needs an independent float64 numpy reference in ``tests/activation_refs`` (see
 ``activation_refs/__init__.py`` for the format). Properties declared in its ``ActivationInfo`` row
 are checked numerically on dense grids, in both directions (an understated claim fails too).
+Reducing activations (``Ref.k > 1``: logical units, maxout) get ``(N, k)`` channel groups;
+activations with a spatial window (``Ref.spatial``: FReLU) get ``(N, C, H, W)`` inputs; those with
+learned layers of their own (``Ref.state``) are compared with a reference that reads their weights.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from actlab.activations import activation_info, create_activation, list_activations
+from actlab.activations import activation_class, activation_info, create_activation, list_activations
 
 from activation_refs import REFS, Ref
 
@@ -35,6 +38,8 @@ def ref_of(name: str) -> Ref:
 def build(name: str, shape: str = "scalar", channels: int = 4, channel_dim: int = 1, **params) -> torch.nn.Module:
     if shape == "channel":
         params.update(shape="channel", num_channels=channels, channel_dim=channel_dim)
+    elif getattr(activation_class(name), "requires_channels", False):  # FReLU, Meta-ACON: always per channel
+        params.update(num_channels=channels, channel_dim=channel_dim)
     module = create_activation(name, **params)
     return module.eval() if name in REFS and REFS[name].eval_mode else module
 
@@ -59,19 +64,36 @@ def perturb(module: torch.nn.Module, seed: int = 0, scale: float = 0.05) -> torc
 
 
 def grid_input(ref: Ref, n: int, seed: int = 0) -> torch.Tensor:
-    """float64 input over ``ref.domain``: a 1-D grid (k = 1) or random (n, k) channel groups."""
+    """float64 input over ``ref.domain``: a 1-D grid (k = 1), random (n, k) channel groups, or for a
+    spatial window (``ref.spatial``) random (n // 30, 4 k, 5, 6) images."""
     lo, hi = ref.domain
+    if ref.spatial:
+        return image_input(ref, seed, F64, batch=max(2, n // 30))
     if ref.k == 1:
         return torch.linspace(lo, hi, n, dtype=F64)
     g = torch.Generator().manual_seed(seed)
     return lo + (hi - lo) * torch.rand(n, ref.k, generator=g, dtype=F64)
 
 
-def image_input(ref: Ref, seed: int = 0, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """(2, C, 5, 6) input with C = 4 k channels, values spread over the reference domain."""
+def image_input(ref: Ref, seed: int = 0, dtype: torch.dtype = torch.float32, batch: int = 2) -> torch.Tensor:
+    """(2, C, 5, 6) input with C = 4 k channels (``ref.spatial`` sizes (5, 6, 4)[:spatial] when it is
+    not 2), values spread over the reference domain."""
     lo, hi = ref.domain
     g = torch.Generator().manual_seed(seed)
-    return (lo + (hi - lo) * torch.rand(2, 4 * ref.k, 5, 6, generator=g, dtype=F64)).to(dtype)
+    sizes = (5, 6) if ref.spatial in (0, 2) else (5, 6, 4)[: ref.spatial]
+    return (lo + (hi - lo) * torch.rand(batch, 4 * ref.k, *sizes, generator=g, dtype=F64)).to(dtype)
+
+
+def sample_shape(ref: Ref, n: int, length: int) -> tuple[int, ...]:
+    """(n, 4 k, length) batches (channels on dim 1), with ``ref.spatial`` dimensions of ``length``."""
+    return (n, 4 * ref.k) + (length,) * max(1, ref.spatial)
+
+
+def ref_call(ref: Ref, module: torch.nn.Module, x: torch.Tensor, **params) -> np.ndarray:
+    """The numpy reference at ``x`` (the module's weights passed as ``state=`` where ``ref.state``)."""
+    if ref.state:
+        params["state"] = {k: v.detach().double().numpy() for k, v in module.state_dict().items()}
+    return np.asarray(ref.fn(x.detach().numpy(), **params), dtype=np.float64)
 
 
 def values_and_slopes(module: torch.nn.Module, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -120,8 +142,9 @@ def test_zoo_size():
 def test_values_match_reference_on_grid(name):
     ref = ref_of(name)
     x = grid_input(ref, 601)
-    y = build64(name)(x).detach().numpy()
-    expected = np.asarray(ref.fn(x.numpy(), **ref.params), dtype=np.float64)
+    m = build64(name)
+    expected = ref_call(ref, m, x, **ref.params)  # (the weights before the call: BatchNorm updates its buffers)
+    y = m(x).detach().numpy()
     np.testing.assert_allclose(y.reshape(-1), expected.reshape(-1), rtol=1e-10, atol=1e-12)
 
 
@@ -132,10 +155,11 @@ def test_spec_reference_points(name):
         x = torch.tensor(xs, dtype=F64)
         if ref.k > 1:
             x = x.reshape(-1, ref.k)  # k-tuples or a flat list of groups
-        y = build64(name, **params)(x).detach().numpy().reshape(-1)
+        m = build64(name, **params)
+        yr = ref_call(ref, m, x, **params).reshape(-1)
+        y = m(x).detach().numpy().reshape(-1)
         np.testing.assert_allclose(y, ys, rtol=0, atol=1.5e-6, err_msg=f"{name}({params}) at {xs}")
         # the reference itself must agree with the spec too
-        yr = np.asarray(ref.fn(x.numpy(), **params)).reshape(-1)
         np.testing.assert_allclose(yr, ys, rtol=0, atol=1.5e-6, err_msg=f"numpy ref {name}({params})")
 
 
@@ -166,7 +190,7 @@ def test_gradcheck_with_parameters(name, shape):
     names = [n for n, _ in module.named_parameters()]
     params = [p.detach().clone().requires_grad_(True) for _, p in module.named_parameters()]
     lo, hi = ref.domain
-    x = (lo + (hi - lo) * torch.rand(2, 4 * ref.k, 3, dtype=F64)).requires_grad_(True)
+    x = (lo + (hi - lo) * torch.rand(sample_shape(ref, 2, 3), dtype=F64)).requires_grad_(True)
 
     def f(x, *ps):
         return functional_call(module, dict(zip(names, ps, strict=True)), (x,))
@@ -181,7 +205,7 @@ def test_value_and_slope_at_zero(name):
     ref = ref_of(name)
     m = build64(name)
     if not elementwise_1d(name):
-        y = m(torch.zeros(2, 4 * ref.k, 3, dtype=F64))
+        y = m(torch.zeros(sample_shape(ref, 2, 3), dtype=F64))
         torch.testing.assert_close(y, torch.full_like(y, info.f0), atol=1e-12, rtol=0)
         return
     y, d = values_and_slopes(m, torch.zeros(1, dtype=F64))
@@ -223,7 +247,8 @@ def test_output_range_claim(name):
         x = torch.from_numpy(wide_grid(ref))
     else:
         g = torch.Generator().manual_seed(0)
-        x = ref.domain[0] + (ref.domain[1] - ref.domain[0]) * torch.rand(64, 4 * ref.k, 8, generator=g, dtype=F64)
+        d_lo, d_hi = ref.domain
+        x = d_lo + (d_hi - d_lo) * torch.rand(sample_shape(ref, 64, 8), generator=g, dtype=F64)
     y = m(x).detach().numpy()
     assert np.isfinite(y).all()
     assert y.min() >= lo - 1e-9 * (1 + abs(lo)) and y.max() <= hi + 1e-9 * (1 + abs(hi)), (y.min(), y.max())
@@ -259,6 +284,10 @@ def test_smoothness_claim(name):
 def extreme_input(ref: Ref) -> torch.Tensor:
     special = [0.0, 1e-7, 1e-3, 1.0, 3.0, np.pi, 2 * np.pi, 10.0, 88.7, 89.0, 1e3, 1e4]
     pts = np.concatenate([np.linspace(-1e4, 1e4, 2001), np.linspace(-20, 20, 2001), special, np.negative(special)])
+    if ref.spatial:  # (N, 4 k, 4, ..., 4) images, the special points first so none is cut off
+        per = 4 * ref.k * 4**ref.spatial
+        pts = np.concatenate([special, np.negative(special), pts[: -2 * len(special)]])
+        return torch.from_numpy(pts[: len(pts) // per * per]).reshape(-1, 4 * ref.k, *(4,) * ref.spatial)
     pts = pts[: len(pts) // ref.k * ref.k]
     x = torch.from_numpy(pts)
     return x if ref.k == 1 else x.reshape(-1, ref.k)
@@ -293,8 +322,9 @@ def test_layouts_and_no_mutation(name, shape):
     x_nc = x.transpose(2, 3).contiguous().transpose(2, 3)  # same values, non-contiguous
     assert not x_nc.is_contiguous()
     torch.testing.assert_close(m(x_nc), expected, rtol=1e-6, atol=1e-6)
-    x_cl = x.to(memory_format=torch.channels_last)
-    torch.testing.assert_close(m(x_cl), expected, rtol=1e-6, atol=1e-6)
+    if x.dim() == 4:
+        x_cl = x.to(memory_format=torch.channels_last)
+        torch.testing.assert_close(m(x_cl), expected, rtol=1e-6, atol=1e-6)
     # inputs are never mutated, neither by forward nor by backward
     x_g = x.clone().requires_grad_(True)
     before = x_g.detach().clone()

@@ -118,6 +118,7 @@ def test_fused_half_precision_finite_and_close(name, kw, dtype, analytic_kernels
     _, fused = _pair(name, kw, "scalar", dtype=dtype)
     eager = actlab.create_activation(name, impl="eager", **kw)
     eager.load_state_dict({k: v.float() for k, v in fused.state_dict().items()})  # same rounded params
+    eager.train(fused.training)  # _pair puts a base random in training mode (laaf over rrelu) in eval mode
     x = torch.linspace(-20, 20, 401).to(dtype)
     g = torch.ones_like(x)
     yf, gxf, _ = _grads(fused, x, g)

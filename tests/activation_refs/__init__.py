@@ -23,6 +23,12 @@ Fields of :class:`Ref`:
         ``fn`` then receives arrays whose channel dim (dim 1) is divisible by ``k``.
     eval_mode: the module is random in training mode (RReLU), so the suite checks it in eval mode,
         where it is the fixed function ``fn``; its training mode has its own tests.
+    state: the module has learned layers of its own (FReLU's convolution and BatchNorm, Meta-ACON's
+        squeeze network): ``fn`` also receives ``state=``, the module's ``state_dict`` as float64
+        numpy arrays (taken before the call), and computes the same function from those weights.
+    spatial: the module needs inputs ``(N, C, *spatial)`` with this many spatial dimensions (FReLU's
+        window, Meta-ACON's spatial means: 2); the suite then feeds such tensors (C = 4 k) wherever
+        it would use a 1-D grid.
 """
 
 from __future__ import annotations
@@ -49,11 +55,13 @@ class Ref:
     compile_ok: bool = True
     k: int = 1
     eval_mode: bool = False
+    state: bool = False
+    spatial: int = 0
 
 
 def _merge() -> dict[str, Ref]:
     refs: dict[str, Ref] = {}
-    for mod_name in ("classic", "seeds", "torch_nn"):
+    for mod_name in ("classic", "seeds", "torch_nn", "modern"):
         try:
             mod = importlib.import_module(f"{__name__}.{mod_name}")
         except ModuleNotFoundError as e:

@@ -22,8 +22,10 @@ EPS = 1e-7  # probability clamp of the logical IL activations (authors' code)
 
 
 # ------------------------------------------------------------------ elementwise closed forms
-def nish(x):
-    return np.where(x > 0, x, x * expit(x) + 0.5 * np.sin(x))
+def nish(x, form="h1"):
+    # both readings of the negative branch are UNCONFIRMED (spec §2: hypotheses H1 and H2)
+    neg = x * expit(x) + 0.5 * np.sin(x) if form == "h1" else (x + np.sin(x)) * expit(x)
+    return np.where(x > 0, x, neg)
 
 
 def ada(x, alpha=0.5, beta=0.0):
@@ -135,7 +137,7 @@ AND_SIGMA = np.sqrt(5 / 4 - 1 / (np.sqrt(2) * PI) - 1 / (4 * PI))
 XNOR_SIGMA = np.sqrt(1 - 2 / PI)
 
 REFS: dict[str, Ref] = {
-    "nish": Ref(nish, points=[({}, X3, (-0.693055, 0.5, 3.0))]),
+    "nish": Ref(nish, points=[({}, X3, (-0.693055, 0.5, 3.0)), ({"form": "h2"}, X3, (-0.346797, 0.5, 3.0))]),
     "ada": Ref(ada, params={"alpha": 0.5, "beta": 0.0}, domain=(-6.0, 12.0), points=[
         ({}, X3, (0.0, 0.389400, 0.669390)),
         ({"alpha": 0.3}, X3, (0.0, 0.430354, 1.219709)),

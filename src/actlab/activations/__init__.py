@@ -2,6 +2,7 @@
 
 # Modules that register activations (import order = nothing depends on it).
 from . import (  # noqa: E402,F401  [zoo-modules]  # noqa: E402,F401  [zoo-modules: seeds]
+    acon,  # [zoo-modules: modern]
     ada,
     classic,
     colu,
@@ -11,10 +12,15 @@ from . import (  # noqa: E402,F401  [zoo-modules]  # noqa: E402,F401  [zoo-modul
     hu_adaptive,
     laaf,
     logical,
+    max_units,  # [zoo-modules: modern]
     nish,
     oscillating,
+    periodic,  # [zoo-modules: modern]
     pvlu,
+    saturating,  # [zoo-modules: modern]
     shrink,  # noqa: E402,F401  [zoo-modules: torch]
+    smooth_gates,  # [zoo-modules: modern]
+    squared,  # [zoo-modules: modern]
     torch_table,  # noqa: E402,F401  (the one table of torch activations)
 )
 from ._base import Activation, Constraint, FormulaCall, Identity, Positive

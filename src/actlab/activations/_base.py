@@ -109,6 +109,9 @@ class Activation(nn.Module):
     compute_fp32: ClassVar[bool] = False
     #: whether ``impl="auto"`` may pick the fused kernels on CPU (see :mod:`actlab.activations._policy`)
     fused_on_cpu: ClassVar[bool] = True
+    #: the module always needs ``num_channels`` (its own per-channel layers: FReLU, Meta-ACON), so
+    #: builders pass every site's channel count to it, whatever its ``shape``
+    requires_channels: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -52,7 +52,8 @@ def build_act(act: ActSpec, site: ActSite) -> nn.Module:
 
     Accepted forms: a registry name (``"pvlu"``); a ``(name, {params})`` pair; an ``nn.Module``
     subclass; a zero-argument callable returning a module; :func:`per_layer`. Registry
-    activations get ``num_channels``/``channel_dim`` when they are per-channel.
+    activations get ``num_channels``/``channel_dim`` when they are per-channel or always need
+    them (``requires_channels``: FReLU, Meta-ACON).
 
     Raises:
         ValueError: unknown names, wrong forms, or a per-channel activation at a site whose
@@ -94,12 +95,14 @@ def _site_kwargs(cls: type, params: dict, site: ActSite) -> dict:
         return params
     valid = activation_arguments(cls) or []
     out = dict(params)
-    if out.get("shape") == "channel":
+    needs = bool(getattr(cls, "requires_channels", False))
+    if out.get("shape") == "channel" or needs:
         if "num_channels" not in out:
             if site.num_channels is None:
+                fix = "pass num_channels" if needs else "use shape='scalar' or pass num_channels"
                 raise ValueError(
                     f"site {site.name!r}: per-channel activation {cls.__name__} needs a channel count "
-                    "that this site does not know; use shape='scalar' or pass num_channels"
+                    f"that this site does not know; {fix}"
                 )
             out["num_channels"] = site.num_channels
         if "channel_dim" in valid and "channel_dim" not in out:

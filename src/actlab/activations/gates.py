@@ -87,9 +87,9 @@ def swish(x: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
 @register_activation(ActivationInfo(
     name="swish", formula="x * sigmoid(beta * x)", latex=r"x \sigma(\beta x)", paper=_SILU,
     params=(ParamSpec("beta", 1.0),), bounded_below=True, output_range=(SILU_MIN, INF), f0=0.0, df0=0.5,
-    category="dubey", warm_start={"silu": {"beta": 1.0}},
+    category="dubey", warm_start={"silu": {"beta": 1.0}, "quick_gelu": {"beta": 1.702}},
     notes="beta initialised to 1 (= SiLU at init). The Dubey et al. benchmark code initialises beta = 0.25; "
-    "pass beta=0.25 to reproduce it. beta is unconstrained (beta = 0 gives x/2).",
+    "pass beta=0.25 to reproduce it. beta is unconstrained (beta = 0 gives x/2; beta = 1.702 is QuickGELU).",
 ))
 class Swish(Activation):
     r"""Swish with a trainable beta (Ramachandran et al., 2017): ``x * sigmoid(beta x)``.

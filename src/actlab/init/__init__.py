@@ -1,7 +1,7 @@
 """Weight initialization: classic schemes and AutoInit (data-free, activation-aware)."""
 
 from .autoinit import autoinit
-from .layers import WEIGHTED_LAYERS, fan_in, kaiming_, lecun_
+from .layers import WEIGHTED_LAYERS, fan_in, kaiming_, lecun_, siren_
 from .moments import Moments, activation_moments, clear_moment_cache
 from .report import InitReport, LayerRecord, measure_init
 from .schemes import SCHEMES, init_model
@@ -20,4 +20,5 @@ __all__ = [
     "kaiming_",
     "lecun_",
     "measure_init",
+    "siren_",
 ]

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["WEIGHTED_LAYERS", "bias_of", "fan_in", "is_weighted", "kaiming_", "lecun_", "weight_of"]
+__all__ = ["WEIGHTED_LAYERS", "bias_of", "fan_in", "is_weighted", "kaiming_", "lecun_", "siren_", "weight_of"]
 
 WEIGHTED_LAYERS: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
@@ -71,3 +71,36 @@ def lecun_(model: nn.Module, generator: torch.Generator | None = None) -> nn.Mod
         generator: random source; ``None`` uses PyTorch's global generator (seeded by the caller).
     """
     return _normal_fan_in(model, 1.0, generator)
+
+
+def siren_(model: nn.Module, omega0: float = 30.0, generator: torch.Generator | None = None) -> nn.Module:
+    """SIREN's initialisation (Sitzmann et al. 2020, arXiv 2006.09661) for networks of ``sin(omega0 x)``.
+
+    The first weighted layer (in ``model.modules()`` order) gets ``W ~ U(-1/fan_in, 1/fan_in)``;
+    every other one ``W ~ U(-sqrt(6/fan_in)/omega0, +sqrt(6/fan_in)/omega0)``, so that the
+    pre-activations of each sine are distributed alike (arcsine outputs, unit-variance inputs
+    to the next ``omega0``-scaled sine). Biases keep their initialisation, as in the authors' code.
+
+    Example:
+        >>> net = nn.Sequential(nn.Linear(2, 64), nn.Linear(64, 64))
+        >>> _ = siren_(net, generator=torch.Generator().manual_seed(0))
+        >>> bool(net[0].weight.abs().max() <= 1 / 2), bool(net[1].weight.abs().max() <= math.sqrt(6 / 64) / 30)
+        (True, True)
+
+    Args:
+        model: every Linear/Conv1d/2d/3d in it is re-initialized in place.
+        omega0: the frequency of the sines (SIREN: 30), finite and non-zero.
+        generator: random source; ``None`` uses PyTorch's global generator (seeded by the caller).
+    """
+    if not (math.isfinite(omega0) and omega0 != 0):
+        raise ValueError(f"siren_: omega0 must be finite and non-zero (SIREN uses 30), got {omega0!r}")
+    first = True
+    with torch.no_grad():
+        for m in model.modules():
+            if not is_weighted(m):
+                continue
+            n = fan_in(m)
+            bound = 1.0 / n if first else math.sqrt(6.0 / n) / abs(omega0)
+            weight_of(m).uniform_(-bound, bound, generator=generator)
+            first = False
+    return model

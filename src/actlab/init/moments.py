@@ -11,10 +11,11 @@ their *current* parameters. Elementwise activations use composite Gauss-Legendre
 sit), evaluating the activation's own formula (the function its eager and fused paths use) at
 float64 copies of its parameters, so its overflow-safe form is used (CoLU, sigmoid...). Per-channel
 parameters give per-channel moments that are pooled (mean of means, mean of second moments), as the
-next layer sees all channels. Reducing activations
-(``info.arity > 1``, e.g. AND/OR/XNOR) and batch-dependent ones (``info.batch_dependent``, e.g.
-ABReLU) are evaluated by seeded Monte Carlo on i.i.d. ``N(mu, v)`` batches. Results are cached by
-(class, configuration, parameter values, mean, var).
+next layer sees all channels. Activations that are not elementwise: reducing ones
+(``info.arity > 1``, e.g. AND/OR/XNOR, maxout), batch-dependent ones (``info.batch_dependent``, e.g.
+ABReLU, FReLU) and those mixing channels (Meta-ACON) are evaluated by seeded Monte Carlo on i.i.d.
+``N(mu, v)`` batches, laid out ``(n, C, 8, ...)`` for modules with ``spatial_dims`` (FReLU's
+window). Results are cached by (class, configuration, parameter values, mean, var).
 """
 
 from __future__ import annotations
@@ -192,9 +193,13 @@ def _info(act: Act):
 
 
 def is_stochastic(act: Act) -> bool:
-    """Whether ``act`` is reducing (``info.arity > 1``) or batch-dependent: moments need Monte Carlo."""
+    """Whether ``act`` is not elementwise (reducing, ``info.arity > 1``; batch-dependent; or mixing
+    channels): its moments need Monte Carlo."""
     info = _info(act)
-    return info is not None and (int(getattr(info, "arity", 1)) > 1 or bool(getattr(info, "batch_dependent", False)))
+    return info is not None and (
+        int(getattr(info, "arity", 1)) > 1 or bool(getattr(info, "batch_dependent", False))
+        or not bool(getattr(info, "elementwise", True))
+    )
 
 
 def elementwise_fn(act: Act) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -227,16 +232,23 @@ def _monte_carlo(act: nn.Module, mean: float, var: float, seed: int) -> tuple[fl
     if c % k:
         c *= k
     g = torch.Generator().manual_seed(seed)
-    n = max(64, _MC_ELEMENTS // c)
-    x = mean + math.sqrt(max(var, 0.0)) * torch.randn(n, c, generator=g, dtype=torch.float64)
+    spatial = int(getattr(act, "spatial_dims", 0))  # a window over spatial dims (FReLU): images
+    n = max(64, _MC_ELEMENTS // (c * 8**spatial))
+    x = mean + math.sqrt(max(var, 0.0)) * torch.randn(n, c, *(8,) * spatial, generator=g, dtype=torch.float64)
     d = int(getattr(act, "channel_dim", 1))
+    if spatial and d != 1:
+        x = x.movedim(1, d)
     if d not in (1, -1):
         raise ValueError(
             f"cannot lay out a Monte Carlo batch for {type(act).__name__} with channel_dim={d}; "
             "AutoInit supports reducing/batch-dependent activations with channel_dim 1 or -1"
         )
+    mod = _float64_copy(act)
+    for m in mod.modules():  # norm layers inside (FReLU's) normalise with batch statistics, as in the traversal
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.train()
     with torch.no_grad():
-        y = _float64_copy(act)(x)
+        y = mod(x)
     if not torch.isfinite(y).all():
         raise ValueError(f"{type(act).__name__} returned non-finite values on a N({mean:g}, {var:g}) batch")
     return float(y.mean()), float((y**2).mean())

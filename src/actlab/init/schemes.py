@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .autoinit import autoinit
-from .layers import kaiming_, lecun_
+from .layers import kaiming_, lecun_, siren_
 
 __all__ = ["SCHEMES", "init_model"]
 
@@ -27,6 +27,10 @@ def _lecun(model: nn.Module, generator: torch.Generator | None = None, **kw: Any
     lecun_(model, generator)
 
 
+def _siren(model: nn.Module, generator: torch.Generator | None = None, omega0: float = 30.0, **kw: Any) -> None:
+    siren_(model, omega0, generator)
+
+
 def _autoinit(model: nn.Module, example_input: torch.Tensor | None = None, **kw: Any) -> Any:
     return autoinit(model, example_input=example_input, **kw)
 
@@ -39,6 +43,7 @@ SCHEMES: dict[str, Callable[..., Any]] = {
     "default": _default,
     "kaiming": _kaiming,
     "lecun": _lecun,
+    "siren": _siren,
     "autoinit": _autoinit,
     "autoinit-fit": _autoinit_fit,
 }
@@ -51,6 +56,9 @@ def init_model(model: nn.Module, scheme: str, example_input: torch.Tensor | None
         ``"default"``: leave PyTorch's own initialization untouched.
         ``"kaiming"``: He normal fan-in, ``Var(W) = 2 / fan_in``, biases 0 (see :func:`kaiming_`).
         ``"lecun"``: LeCun normal fan-in, ``Var(W) = 1 / fan_in``, biases 0 (see :func:`lecun_`).
+        ``"siren"``: SIREN's uniform init for sine networks (Sitzmann et al., arXiv 2006.09661): the
+        first layer ``U(-1/fan_in, 1/fan_in)``, the others ``U(-sqrt(6/fan_in)/omega0, +...)``,
+        biases kept (see :func:`siren_`); ``omega0=`` (default 30) is its one option.
         ``"autoinit"``: :func:`actlab.autoinit` (Bingham & Miikkulainen, arXiv 2109.08958), which
         adapts to the model's activations; ``kw`` is forwarded to it.
         ``"autoinit-fit"``: the same with ``center="auto", calibrate="output"`` (centred rows where
@@ -59,11 +67,12 @@ def init_model(model: nn.Module, scheme: str, example_input: torch.Tensor | None
 
     Args:
         model: the model to initialize (modified in place).
-        scheme: one of ``"default"``, ``"kaiming"``, ``"lecun"``, ``"autoinit"``, ``"autoinit-fit"``.
+        scheme: one of ``"default"``, ``"kaiming"``, ``"lecun"``, ``"siren"``, ``"autoinit"``, ``"autoinit-fit"``.
         example_input: a batch whose per-sample shape (``shape[1:]``) AutoInit uses; ignored by
             the other schemes.
-        **kw: ``generator=`` (all sampling schemes; ``None`` uses PyTorch's global generator) and
-            AutoInit's options (``input_mean``, ``input_var``, ``target_var``, ``fallback``, ``seed``...).
+        **kw: ``generator=`` (all sampling schemes; ``None`` uses PyTorch's global generator),
+            ``omega0=`` (``"siren"``) and AutoInit's options (``input_mean``, ``input_var``,
+            ``target_var``, ``fallback``, ``seed``...).
 
     Returns:
         The :class:`actlab.init.InitReport` for the AutoInit schemes, else ``None``.
@@ -78,7 +87,9 @@ def init_model(model: nn.Module, scheme: str, example_input: torch.Tensor | None
     if scheme.startswith("autoinit"):
         return SCHEMES[scheme](model, example_input, **kw)
     if scheme != "default":
-        unknown = set(kw) - {"generator"}
+        allowed = {"generator", "omega0"} if scheme == "siren" else {"generator"}
+        unknown = set(kw) - allowed
         if unknown:
-            raise ValueError(f"init scheme {scheme!r} takes only generator=, got {sorted(unknown)}")
+            takes = ", ".join(f"{a}=" for a in sorted(allowed))
+            raise ValueError(f"init scheme {scheme!r} takes only {takes}, got {sorted(unknown)}")
     return SCHEMES[scheme](model, **kw)

@@ -16,7 +16,7 @@ __all__ = ["TrainConfig", "ConfigError", "OPTIMIZERS", "SCHEDULES", "INITS", "AU
 
 OPTIMIZERS = ("sgd", "nesterov", "adam", "adamw", "rmsprop", "langevin_sgd", "langevin_adam", "langevin_rmsprop")
 SCHEDULES = ("constant", "multistep", "cosine", "inverse_time")
-INITS = ("default", "kaiming", "lecun", "autoinit", "autoinit-fit")
+INITS = ("default", "kaiming", "lecun", "siren", "autoinit", "autoinit-fit")  # = actlab.init.SCHEMES (a test checks)
 AUGMENTS = ("none", "crop_flip")
 DEVICES = ("auto", "cpu", "cuda")
 PAD_MODES = ("zeros", "reflect", "replicate")
@@ -39,8 +39,9 @@ class TrainConfig:
         dataset_kwargs: extra loader arguments (``{"encoding": "bipolar"}`` for ``xor``).
         model: model registry name; ``model_kwargs`` are passed to its builder.
         act: activation registry name; ``act_params`` are its constructor arguments.
-        init: ``"default"`` (the modules' own init), ``"kaiming"``, ``"lecun"``, ``"autoinit"`` (the
-            paper's rule) or ``"autoinit-fit"`` (centred and fitted; see :func:`actlab.init.init_model`).
+        init: ``"default"`` (the modules' own init), ``"kaiming"``, ``"lecun"``, ``"siren"`` (for sine
+            networks), ``"autoinit"`` (the paper's rule) or ``"autoinit-fit"`` (centred and fitted; see
+            :func:`actlab.init.init_model`).
         optimizer: one of ``OPTIMIZERS``; ``"nesterov"`` is SGD with Nesterov momentum.
         lr: base learning rate. ``momentum``: momentum of sgd, nesterov and langevin_sgd.
         weight_decay: L2 decay of the network weights (coupled, as ``torch.optim.SGD/Adam``;
