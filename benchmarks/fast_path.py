@@ -36,7 +36,8 @@ def render(elem: dict, model: dict | None) -> str:
         "## Elementwise, forward+backward",
         "",
         f"Device: {env['device']} CPU, {env['threads']} threads; torch {env['torch']}, actlab {env['actlab']}, "
-        f"Python {env['python']}; {env['dtype']}, {env['numel']:,} elements; "
+        f"Python {env['python']}; commit {env.get('commit') or 'not recorded'}; {env['dtype']}, "
+        f"{env['numel']:,} elements; "
         f"{str(env['repeats']) + ' timed pairs per figure' if 'repeats' in env else 'median of repeats'} "
         "after warm-up.",
         "",

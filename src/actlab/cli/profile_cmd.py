@@ -40,6 +40,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from .. import __version__
     from ..activations import activation_info
+    from ..bench.store import provenance
     from ..perf import profile_elementwise, profile_model_step
 
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -64,6 +65,7 @@ def _run(args: argparse.Namespace) -> int:
         "actlab": __version__, "torch": torch.__version__, "python": platform.python_version(),
         "device": torch.cuda.get_device_name() if args.device == "cuda" else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(), "dtype": args.dtype, "numel": numel, "repeats": args.repeats,
+        "commit": provenance()["git_commit"],
     }
     if args.json:
         print(json.dumps({"env": env, "elementwise": [r.to_dict() for r in rows],
