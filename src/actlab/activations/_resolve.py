@@ -52,7 +52,8 @@ def build_act(act: ActSpec, site: ActSite) -> nn.Module:
 
     Accepted forms: a registry name (``"pvlu"``); a ``(name, {params})`` pair; an ``nn.Module``
     subclass; a zero-argument callable returning a module; :func:`per_layer`. Registry
-    activations get ``num_channels``/``channel_dim`` when they are per-channel.
+    activations get ``num_channels``/``channel_dim`` when they are per-channel, and ``channel_dim``
+    when they reduce channels (``arity > 1``).
 
     Raises:
         ValueError: unknown names, wrong forms, or a per-channel activation at a site whose
@@ -94,14 +95,16 @@ def _site_kwargs(cls: type, params: dict, site: ActSite) -> dict:
         return params
     valid = activation_arguments(cls) or []
     out = dict(params)
-    if out.get("shape") == "channel":
-        if "num_channels" not in out:
-            if site.num_channels is None:
-                raise ValueError(
-                    f"site {site.name!r}: per-channel activation {cls.__name__} needs a channel count "
-                    "that this site does not know; use shape='scalar' or pass num_channels"
-                )
-            out["num_channels"] = site.num_channels
-        if "channel_dim" in valid and "channel_dim" not in out:
-            out["channel_dim"] = site.channel_dim
+    per_channel = out.get("shape") == "channel"
+    if per_channel and "num_channels" not in out:
+        if site.num_channels is None:
+            raise ValueError(
+                f"site {site.name!r}: per-channel activation {cls.__name__} needs a channel count "
+                "that this site does not know; use shape='scalar' or pass num_channels"
+            )
+        out["num_channels"] = site.num_channels
+    # a reducing activation (arity > 1: AND/OR/XNOR, gated units) groups along the site's channels
+    reduces = cls.info is not None and cls.info.arity > 1
+    if (per_channel or reduces) and "channel_dim" in valid and "channel_dim" not in out:
+        out["channel_dim"] = site.channel_dim
     return out
