@@ -133,8 +133,8 @@ def run(models: list[str], acts: list[str], batch: int, widths: str, variants: l
     from actlab.models import create_model, list_models, model_info
 
     for name in models or list_models():
-        if not model_info(name).has_activation:
-            continue
+        if not model_info(name).has_activation or model_info(name).tokens:
+            continue  # token models (gpt) take int64 ids, not the N(0, 1) batch measured here
         kw, shape = config(name, widths)
         for act in acts:
             row: dict[str, Any] = {"model": name, "act": act, "kwargs": {k: v for k, v in kw.items()}, "shape": shape}

@@ -41,7 +41,7 @@ def _tiny(name: str, **kw) -> tuple[nn.Module, torch.Tensor]:
     info = model_info(name)
     kwargs = {"num_classes": 3, "in_chans": info.test_shape[0], **info.test_kwargs, **kw}
     model = create_model(name, **kwargs)
-    return model, torch.randn(2, *info.test_shape)
+    return model, info.example_input(2, kwargs["in_chans"])
 
 
 def _all_acts(name: str, act) -> dict:
@@ -57,7 +57,7 @@ def test_forward_backward_tiny(name):
     model, x = _tiny(name)
     model.train()
     out = model(x)
-    assert out.shape[0] == 2 and out.dim() == 2
+    assert out.shape[0] == 2 and out.dim() == (3 if model_info(name).tokens else 2)  # token models: (B, T, V)
     assert torch.isfinite(out).all()
     out.square().mean().backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]

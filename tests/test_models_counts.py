@@ -4,7 +4,7 @@ The counts are built once per model at full size (no forward pass). Sources: WRN
 from the seed spec (§14, §16, DERIVED); CIFAR ResNets against He et al.'s table (0.27M, 0.46M,
 0.66M, 0.85M, 1.7M); VGG/ResNet/DenseNet/MobileNet equal the kuangliu/pytorch-cifar models
 (pre-act ResNet-18 has +1,024 for the paper's final norm); MNIST-1D CNN equals the mnist1d
-reference (5,210).
+reference (5,210); the transformers are counted by hand below.
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ PINNED = {
     "pynada_lenet": (122_562, 8, None),
     "simple_cnn": (1_341_226, 7, None),
     "damage_cnn": (2_605_770, 5, None),
+    # embeddings 99 x 128 + 64 x 128, 2 blocks x 198,272 (LN 256, qkv 49,536, proj 16,512, LN 256,
+    # fc1 66,048, fc2 65,664), final LN 256, head 128 x 10 without bias
+    "gpt": (418_944, 2, None),
+    # patch conv 1,088, class token 64, positions 50 x 64, 4 blocks x 49,984, final LN 128, head 650
+    "vit": (205_066, 4, None),
 }
 
 

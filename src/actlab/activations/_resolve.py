@@ -53,7 +53,8 @@ def build_act(act: ActSpec, site: ActSite) -> nn.Module:
     Accepted forms: a registry name (``"pvlu"``); a ``(name, {params})`` pair; an ``nn.Module``
     subclass; a zero-argument callable returning a module; :func:`per_layer`. Registry
     activations get ``num_channels``/``channel_dim`` when they are per-channel or always need
-    them (``requires_channels``: FReLU, Meta-ACON).
+    them (``requires_channels``: FReLU, Meta-ACON), and ``channel_dim`` when they reduce channels
+    (``arity > 1``).
 
     Raises:
         ValueError: unknown names, wrong forms, or a per-channel activation at a site whose
@@ -96,15 +97,17 @@ def _site_kwargs(cls: type, params: dict, site: ActSite) -> dict:
     valid = activation_arguments(cls) or []
     out = dict(params)
     needs = bool(getattr(cls, "requires_channels", False))
-    if out.get("shape") == "channel" or needs:
-        if "num_channels" not in out:
-            if site.num_channels is None:
-                fix = "pass num_channels" if needs else "use shape='scalar' or pass num_channels"
-                raise ValueError(
-                    f"site {site.name!r}: per-channel activation {cls.__name__} needs a channel count "
-                    f"that this site does not know; {fix}"
-                )
-            out["num_channels"] = site.num_channels
-        if "channel_dim" in valid and "channel_dim" not in out:
-            out["channel_dim"] = site.channel_dim
+    per_channel = out.get("shape") == "channel" or needs
+    if per_channel and "num_channels" not in out:
+        if site.num_channels is None:
+            fix = "pass num_channels" if needs else "use shape='scalar' or pass num_channels"
+            raise ValueError(
+                f"site {site.name!r}: per-channel activation {cls.__name__} needs a channel count "
+                f"that this site does not know; {fix}"
+            )
+        out["num_channels"] = site.num_channels
+    # a reducing activation (arity > 1: AND/OR/XNOR, maxout, gated units) groups along the site's channels
+    reduces = cls.info is not None and cls.info.arity > 1
+    if (per_channel or reduces) and "channel_dim" in valid and "channel_dim" not in out:
+        out["channel_dim"] = site.channel_dim
     return out

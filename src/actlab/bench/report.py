@@ -163,12 +163,24 @@ def ranked_table(data: BenchData, ranking: Ranking) -> Table:
     return Table(["#", "method", "avg rank", "test acc %", "95% CI", "n", "min n/task", "diverged"], rows)
 
 
+def _params(rows: Sequence[RunRow]) -> str:
+    """Trainable parameter count of a cell's runs (``RunResult.n_params``): one number, or the range
+    when the runs differ; ``-`` when none recorded it."""
+    counts = sorted({int(r.result["n_params"]) for r in rows if r.result and r.result.get("n_params")})
+    if not counts:
+        return "-"
+    return f"{counts[0]:,}" if len(counts) == 1 else f"{counts[0]:,}-{counts[-1]:,}"
+
+
 def _per_task_tables(data: BenchData, ranking: Ranking) -> list[Table]:
+    """Per task: methods by mean test accuracy, with the interval, n and the model's parameter count
+    (which shows that gated and dense MLPs were matched)."""
     out = []
     for t in data.tasks:
         cells = ranking.per_task[t]
         order = sorted(data.methods, key=lambda m: -np.nan_to_num(cells[m].mean, nan=-1))
-        out.append(Table([f"{t}: method", "test acc %", "95% CI", "n"], [[m, *_fmt(cells[m])] for m in order]))
+        out.append(Table([f"{t}: method", "test acc %", "95% CI", "n", "params"],
+                         [[m, *_fmt(cells[m]), _params(data.cell_rows(t, m))] for m in order]))
     return out
 
 
@@ -344,8 +356,10 @@ def write_report(
     else:
         tests.text.append("Not enough complete blocks (need >= 2 with every method finished) for the rank tests.")
     sections.append(tests)
+    params_note = ("params: trainable parameters of the task's model with that activation (gated units get a "
+                   "narrower MLP so that the counts match).")
     # list(...): a list of Table | Figure, the type of Section.items (a list[Table] is not one).
-    sections.append(Section("Per-task results", [], list(_per_task_tables(data, ranking))))
+    sections.append(Section("Per-task results", [params_note], list(_per_task_tables(data, ranking))))
     curves = _activation_curves(data)
     if curves:
         sections.append(Section("Activations compared", ["Function and derivative at the initial parameter values."],

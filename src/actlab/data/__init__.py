@@ -1,8 +1,9 @@
 """Datasets as tensors (:func:`load_dataset` -> :class:`TensorData`) and batched transforms."""
 
-from . import cifar, embedded, idx, imagefolder, svhn  # noqa: F401  (register the datasets)
+from . import cifar, embedded, idx, imagefolder, sequences, svhn  # noqa: F401  (register the datasets)
 from ._registry import (
     DATASETS,
+    IGNORE_INDEX,
     DatasetError,
     DatasetInfo,
     DatasetNotFoundError,
@@ -33,6 +34,7 @@ __all__ = [
     "gaussian_kernel1d",
     "transform_dataset",
     "DATASETS",
+    "IGNORE_INDEX",
     "DatasetError",
     "DatasetInfo",
     "DatasetNotFoundError",

@@ -4,6 +4,8 @@ Every dataset is returned whole, as tensors (the sets actlab benchmarks on fit i
 happens on the training device, no DataLoader workers). Images are float32 in ``[0, 1]``, shape
 ``(N, C, H, W)``, *not* standardised: standardise with :class:`actlab.data.transforms.Normalize`
 using ``TensorData.mean`` / ``TensorData.std`` (the per-channel statistics of the train split).
+Sequence tasks (:mod:`actlab.data.sequences`) hold int64 token ids ``(N, T)`` and per-position
+next-token targets ``(N, T)``, :data:`IGNORE_INDEX` where a position is not scored.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import torch
 from ..registry import Registry
 
 __all__ = [
+    "IGNORE_INDEX",
     "TensorData",
     "DatasetInfo",
     "DatasetError",
@@ -32,6 +35,10 @@ __all__ = [
     "default_root",
     "channel_stats",
 ]
+
+
+#: target of a sequence position that is not scored (``torch.nn.functional.cross_entropy``'s default)
+IGNORE_INDEX = -100
 
 
 class DatasetError(ValueError):
@@ -52,10 +59,14 @@ class TensorData:
     Args:
         name: canonical dataset name (``"cifar10"``).
         split: the split it holds (``"train"``, ``"test"``, ``"val"``, ...).
-        x: float32 inputs, shape ``(N, *input_shape)``.
-        y: int64 labels in ``[0, num_classes)``, shape ``(N,)``.
-        num_classes: number of classes (also counts classes absent from this split).
-        classes: class names, ``len(classes) == num_classes``.
+        x: float32 inputs, shape ``(N, *input_shape)``; or, for a sequence task, int64 token ids
+            ``(N, T)`` in ``[0, num_classes)``.
+        y: int64 labels in ``[0, num_classes)``, shape ``(N,)``; for a sequence task the target
+            token of every position, shape ``(N, T)`` (``y[:, t]`` is the token that should follow
+            ``x[:, :t + 1]``), :data:`IGNORE_INDEX` at positions that are not scored.
+        num_classes: number of classes (also counts classes absent from this split); for a
+            sequence task the vocabulary (input ids and targets share it).
+        classes: class names (token names for sequence tasks), ``len(classes) == num_classes``.
         mean: per-channel mean of the *train* split's ``x`` (``None`` if not defined), for
             :class:`actlab.data.transforms.Normalize`.
         std: per-channel standard deviation of the train split's ``x`` (``None`` if not defined).
@@ -71,23 +82,42 @@ class TensorData:
     std: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.x, torch.Tensor) or self.x.dtype != torch.float32:
-            raise TypeError(f"TensorData.x must be a float32 tensor, got {getattr(self.x, 'dtype', type(self.x))}")
-        if not isinstance(self.y, torch.Tensor) or self.y.dtype != torch.int64 or self.y.dim() != 1:
-            raise TypeError(f"TensorData.y must be a 1-d int64 tensor, got {getattr(self.y, 'dtype', type(self.y))}")
+        if not isinstance(self.x, torch.Tensor) or self.x.dtype not in (torch.float32, torch.int64):
+            raise TypeError(
+                "TensorData.x must be a float32 tensor (or int64 token ids for a sequence task), got "
+                f"{getattr(self.x, 'dtype', type(self.x))}"
+            )
+        if not isinstance(self.y, torch.Tensor) or self.y.dtype != torch.int64:
+            raise TypeError(f"TensorData.y must be an int64 tensor, got {getattr(self.y, 'dtype', type(self.y))}")
+        if self.is_sequence:
+            if self.x.dim() != 2 or self.y.shape != self.x.shape:
+                raise ValueError(
+                    f"TensorData: a sequence task needs token ids x (N, T) and targets y of the same shape, got "
+                    f"x {tuple(self.x.shape)} and y {tuple(self.y.shape)}"
+                )
+            if self.x.numel() and (int(self.x.min()) < 0 or int(self.x.max()) >= self.num_classes):
+                raise ValueError(f"TensorData: token ids must lie in [0, {self.num_classes}) (the vocabulary)")
+        elif self.y.dim() != 1:
+            raise TypeError(f"TensorData.y must be 1-d for float inputs, got shape {tuple(self.y.shape)}")
         if self.x.shape[0] != self.y.shape[0]:
             raise ValueError(f"TensorData: x has {self.x.shape[0]} samples but y has {self.y.shape[0]}")
         if len(self.classes) != self.num_classes:
             raise ValueError(f"TensorData: {len(self.classes)} class names for num_classes={self.num_classes}")
-        if self.y.numel() and (int(self.y.min()) < 0 or int(self.y.max()) >= self.num_classes):
+        scored = self.y[self.y != IGNORE_INDEX] if self.is_sequence else self.y
+        if scored.numel() and (int(scored.min()) < 0 or int(scored.max()) >= self.num_classes):
             raise ValueError(
                 f"TensorData: labels must lie in [0, {self.num_classes}), "
-                f"got [{int(self.y.min())}, {int(self.y.max())}]"
+                f"got [{int(scored.min())}, {int(scored.max())}]"
             )
 
     @property
+    def is_sequence(self) -> bool:
+        """Whether this is a sequence task: int64 token ids in ``x``, per-position targets in ``y``."""
+        return self.x.dtype == torch.int64
+
+    @property
     def input_shape(self) -> tuple[int, ...]:
-        """Per-sample shape of ``x`` (``(C, H, W)``, ``(C, L)`` or ``(F,)``)."""
+        """Per-sample shape of ``x`` (``(C, H, W)``, ``(C, L)``, ``(F,)``, or ``(T,)`` for sequences)."""
         return tuple(self.x.shape[1:])
 
     def __len__(self) -> int:

@@ -6,6 +6,7 @@ from . import (  # noqa: F401
     cnn1d,
     damage_cnn,
     densenet,
+    gpt,
     lenet,
     mlp,
     mobilenet,
@@ -17,6 +18,7 @@ from . import (  # noqa: F401
     single_neuron,
     spiking_resnet,
     vgg,
+    vit,
     wrn,
 )
 from ._registry import MODELS, ModelInfo, create_model, list_models, model_info, register_model

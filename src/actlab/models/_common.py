@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import nn
 
-from ..activations import ActSite, build_act
+from ..activations import ActSite, PerLayer, build_act
 
 __all__ = ["NormFactory", "ActSites", "make_norm", "conv_out"]
 
@@ -29,6 +29,18 @@ class ActSites:
     def __init__(self, channel_dim: int = 1) -> None:
         self.channel_dim = channel_dim
         self.count = 0
+
+    def choose(self, act: Any, name: str) -> Any:
+        """``act`` with a :func:`~actlab.per_layer` choice made for the next site, before it is built.
+
+        For blocks whose width depends on the activation (an MLP block sizes its first projection
+        by the activation's arity): the choice is made once, with the site's name and index but
+        ``num_channels=None`` (not known until the activation is chosen); build the result with
+        :meth:`__call__` under the same name.
+        """
+        while isinstance(act, PerLayer):
+            act = act.fn(ActSite(name=name, index=self.count, num_channels=None, channel_dim=self.channel_dim))
+        return act
 
     def __call__(self, act: Any, name: str, num_channels: int | None) -> nn.Module:
         """A fresh activation for the site ``name`` (the dotted path of the module in the model)."""

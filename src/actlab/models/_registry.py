@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import torch
 from torch import nn
 
 from ..registry import Registry
@@ -29,6 +30,9 @@ class ModelInfo:
         has_activation: False for models whose nonlinearity is fixed by design (none so far).
         act_kwargs: the builder keywords that take an activation spec (``("act",)``; PyNADA also
             has ``"basal_act"``). Tests and surgery use it to reach every activation role.
+        tokens: the model reads int64 token ids of shape ``(B, T)`` and returns per-position
+            logits ``(B, T, num_classes)`` (the transformer ``gpt``); ``in_chans`` is then its
+            input vocabulary and ``input_shape`` is ``(T,)``, the sequence length.
     """
 
     name: str
@@ -40,6 +44,35 @@ class ModelInfo:
     builder: Callable[..., nn.Module]
     has_activation: bool = True
     act_kwargs: tuple[str, ...] = ("act",)
+    tokens: bool = False
+
+    def example_input(
+        self,
+        batch: int,
+        in_chans: int | None = None,
+        shape: tuple[int, ...] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """A random input batch this model accepts.
+
+        Args:
+            batch: number of samples.
+            in_chans: channels (features) of a float model, replacing ``shape[0]``; for a token
+                model, the vocabulary: ids are drawn uniformly from ``[0, in_chans)``
+                (default ``shape[0]``, the convention of the tiny test models).
+            shape: per-sample shape (default ``test_shape``).
+            generator: the random stream (``None``: PyTorch's global one).
+
+        Returns:
+            ``N(0, 1)`` float32 inputs of shape ``(batch, *shape)``, or int64 ids ``(batch, T)``.
+        """
+        shape = tuple(shape or self.test_shape)
+        if self.tokens:
+            vocab = in_chans if in_chans is not None else shape[0]
+            return torch.randint(0, vocab, (batch, *shape), generator=generator)
+        if in_chans is not None:
+            shape = (in_chans, *shape[1:])
+        return torch.randn(batch, *shape, generator=generator)
 
     def arguments(self) -> list[str] | None:
         """The keyword arguments the builder takes, in signature order.
@@ -69,6 +102,7 @@ def register_model(
     test_kwargs: dict | None = None,
     has_activation: bool = True,
     act_kwargs: tuple[str, ...] = ("act",),
+    tokens: bool = False,
 ) -> Callable[[B], B]:
     """Decorator registering a public builder ``fn(num_classes=, in_chans=, act=, norm=, ...)``.
 
@@ -89,6 +123,7 @@ def register_model(
                 builder=fn,
                 has_activation=has_activation,
                 act_kwargs=tuple(act_kwargs),
+                tokens=tokens,
             ),
         )
         return fn
@@ -106,6 +141,8 @@ def create_model(
         num_classes: size of the classifier head; ``None`` keeps the builder's default (10 for
             most families, 100 for ``simple_cnn``, 2 for ``damage_cnn`` and ``single_neuron``).
         in_chans: input channels (features for MLPs); defaults to the model's ``input_shape[0]``.
+            For token models (``model_info(name).tokens``, e.g. ``gpt``) it is the vocabulary
+            size and defaults to the builder's own default.
         act: any activation form accepted by :func:`actlab.build_act`: a registry name, a
             ``(name, params)`` pair, an ``nn.Module`` class, a factory, or :func:`actlab.per_layer`.
             ``None`` keeps the builder's default (``"relu"`` for most families, ``"ada"`` for PyNADA).
@@ -122,6 +159,8 @@ def create_model(
     if num_classes is not None:
         kw["num_classes"] = num_classes
     _check_arguments(info, kw)
+    if in_chans is None and info.tokens:
+        return info.builder(**kw)  # the vocabulary is the builder's default, not input_shape[0] = T
     if in_chans is None:
         in_chans = info.input_shape[0]
     return info.builder(in_chans=in_chans, **kw)

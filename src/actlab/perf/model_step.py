@@ -67,7 +67,8 @@ def profile_model_step(
     """One SGD step of a model per activation and implementation, relative to the ReLU model.
 
     On CUDA: ResNet-18 (CIFAR stem), batch 512, bf16 autocast, channels_last. On CPU:
-    ``simple_cnn``, batch 64. Inputs are random, of the model's ``input_shape``, 10 classes.
+    ``simple_cnn``, batch 64. Inputs are random, of the model's ``input_shape``, 10 classes (token
+    models such as ``gpt``: random ids of a 10-token vocabulary, a target per position).
 
     Args:
         names: activations (registry names); the first row is always the ReLU baseline.
@@ -90,14 +91,15 @@ def profile_model_step(
     model = model or ("resnet18" if cuda else "simple_cnn")
     batch = batch or (512 if cuda else 64)
     gen = torch.Generator(device="cpu").manual_seed(0)
-    x = torch.randn(batch, *model_info(model).input_shape, generator=gen).to(dev)
-    y = torch.randint(0, 10, (batch,), generator=gen).to(dev)
+    info = model_info(model)
+    x = info.example_input(batch, 10 if info.tokens else None, info.input_shape, gen).to(dev)
+    y = torch.randint(0, 10, x.shape if info.tokens else (batch,), generator=gen).to(dev)
     if cuda and x.dim() == 4:
         x = x.contiguous(memory_format=torch.channels_last)
 
     def build(act, impl: str):
         act_spec = act if impl == "native" else (act, {"impl": impl})
-        net = create_model(model, num_classes=10, act=act_spec).to(dev)
+        net = create_model(model, num_classes=10, act=act_spec, **({"in_chans": 10} if info.tokens else {})).to(dev)
         if cuda and x.dim() == 4:
             # torch's stubs lack Module.to(memory_format=...), which it accepts at runtime
             net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
@@ -106,7 +108,7 @@ def profile_model_step(
         def step():
             opt.zero_grad(set_to_none=True)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda):
-                loss = F.cross_entropy(net(x), y)
+                loss = F.cross_entropy(net(x).flatten(0, -2), y.flatten())  # per position for token models
             loss.backward()
             opt.step()
 

@@ -68,7 +68,7 @@ class TrainConfig:
             ``crop_padding_mode`` padding (``"zeros"``, ``"reflect"`` as in WRN, ``"replicate"``),
             then a horizontal flip; image data only).
         normalize: standardize inputs with training-set statistics (per channel for data with
-            a channel axis, one mean/std for flat features).
+            a channel axis, one mean/std for flat features); token ids are never standardized.
         val_fraction: fraction of the training set held out for validation (0 = none); the
             best-validation checkpoint is then evaluated on the test set as well.
         seed: the run's seed (model init, data order, augmentation, dropout, Langevin noise).

@@ -17,7 +17,9 @@ class Split:
     """One split on the training device.
 
     Args:
-        x, y: inputs (standardized) and int64 labels. num_classes: classes of the dataset.
+        x, y: inputs (standardized) and int64 labels; for a sequence task int64 token ids and
+            per-position targets, both ``(N, T)`` (:data:`actlab.data.IGNORE_INDEX`: not scored).
+        num_classes: classes of the dataset (the vocabulary of a sequence task).
         transform: batch augmentation ``t(x, generator)`` applied in :meth:`augment` (``None``: none).
     """
 
@@ -36,7 +38,8 @@ def prepare_data(cfg: TrainConfig, device: torch.device, seed: int) -> tuple[Spl
     (per channel for inputs with a channel axis, per feature for flat inputs; a constant
     channel gets std 1). ``augment="crop_flip"`` is :class:`actlab.data.transforms.RandomCrop`
     (``crop_padding``, ``crop_padding_mode``) then ``RandomHorizontalFlip``, applied per batch to
-    the standardized images, so zero padding pads with the training mean."""
+    the standardized images, so zero padding pads with the training mean. Token ids (sequence
+    tasks, int64 ``x``) are never standardized: ``normalize`` applies to float inputs only."""
     from ..data import channel_stats, load_dataset
     from ..data.transforms import Compose, RandomCrop, RandomHorizontalFlip
 
@@ -54,7 +57,7 @@ def prepare_data(cfg: TrainConfig, device: torch.device, seed: int) -> tuple[Spl
         perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
         xv, yv = x[perm[:n_val]], y[perm[:n_val]]
         x, y = x[perm[n_val:]], y[perm[n_val:]]
-    if cfg.normalize:
+    if cfg.normalize and x.is_floating_point():
         mean, std = channel_stats(x)
         shape = [1, len(mean)] + [1] * (x.dim() - 2)
         m = torch.tensor(mean, dtype=torch.float32).view(shape)

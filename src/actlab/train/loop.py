@@ -10,6 +10,9 @@ config gives identical results.
 Loss: cross-entropy (with ``label_smoothing``); a model with one output (``single_neuron``) is
 a binary classifier trained with BCE-with-logits on the raw output, predicting class 1 when
 the output is > 0 (the dataset must have 2 classes). Evaluation losses are unsmoothed.
+Sequence tasks (int64 token ids, per-position targets, :mod:`actlab.data.sequences`) train a
+token model (``gpt``) with next-token cross-entropy over the scored positions (targets other
+than :data:`~actlab.data.IGNORE_INDEX`); accuracies count those positions.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..data import IGNORE_INDEX
 from ..memory import forward_saved_bytes
 from .config import TrainConfig
 from .data_prep import Split, prepare_data
@@ -130,20 +134,24 @@ def _build_model(cfg: TrainConfig, train: Split) -> nn.Module:
     """Builds ``cfg.model`` on CPU under the (forked, seeded) global RNG, then applies ``cfg.init``.
 
     ``in_chans`` is the data's channel count (the flattened feature count for models whose
-    ``input_shape`` is flat); builders that take ``image_size`` or ``length`` get the data's
-    spatial size unless ``model_kwargs`` sets it."""
+    ``input_shape`` is flat; the vocabulary for token models); builders that take ``image_size``,
+    ``length`` or ``context`` get the data's spatial size or sequence length unless
+    ``model_kwargs`` sets it."""
     from ..init import init_model
     from ..models import create_model, model_info
 
     info = model_info(cfg.model)
+    _check_model_fits_data(cfg, info.tokens, train)
     shape = train.x.shape[1:]
-    in_chans = math.prod(shape) if len(info.input_shape) == 1 else shape[0]
+    in_chans = train.num_classes if info.tokens else math.prod(shape) if len(info.input_shape) == 1 else shape[0]
     kw = dict(cfg.model_kwargs)
     accepted = inspect.signature(info.builder).parameters
     if "image_size" in accepted and "image_size" not in kw and len(shape) == 3 and shape[1] == shape[2]:
         kw["image_size"] = shape[1]  # builders sized for 32x32 by default also take 28x28 data
     if "length" in accepted and "length" not in kw and len(shape) == 2:
         kw["length"] = shape[1]
+    if info.tokens and "context" in accepted and "context" not in kw:
+        kw["context"] = shape[0]
     net = create_model(cfg.model, num_classes=train.num_classes, in_chans=in_chans, act=cfg.act_spec, **kw)
     example = train.x[: min(len(train.x), 256)].cpu()
     gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "init"))
@@ -152,6 +160,28 @@ def _build_model(cfg: TrainConfig, train: Split) -> nn.Module:
     else:
         init_model(net, cfg.init, example, **({} if cfg.init == "default" else {"generator": gen}))
     return net
+
+
+def _check_model_fits_data(cfg: TrainConfig, tokens: bool, train: Split) -> None:
+    """Token models need a sequence task and the other models need float inputs; AutoInit has no
+    rule for embeddings."""
+    sequence = not train.x.is_floating_point()
+    if tokens and not sequence:
+        raise ValueError(
+            f"model {cfg.model!r} reads token ids (a sequence task such as modular_add, associative_recall or sort), "
+            f"but dataset {cfg.dataset!r} holds float inputs of shape {tuple(train.x.shape[1:])}; use a sequence "
+            "dataset, or a model for float inputs (e.g. 'vit' for images, 'mlp')"
+        )
+    if sequence and not tokens:
+        raise ValueError(
+            f"dataset {cfg.dataset!r} is a sequence task (int64 token ids, per-position targets) but model "
+            f"{cfg.model!r} takes float inputs; use a token model (model='gpt')"
+        )
+    if sequence and cfg.init.startswith("autoinit"):
+        raise ValueError(
+            f"init={cfg.init!r}: AutoInit has no rule for token embeddings; use init='default' (GPT-2's "
+            "initialization), 'kaiming' or 'lecun' for a token model"
+        )
 
 
 def _saved_bytes_per_sample(net: nn.Module, train: Split, batch_size: int) -> int:
@@ -174,6 +204,11 @@ def _check_outputs(net: nn.Module, train: Split) -> bool:
         net.eval()
         out = net(train.x[:2])
         net.train(was)
+    if train.y.dim() > 1 and tuple(out.shape[:-1]) != tuple(train.y[:2].shape):
+        raise ValueError(
+            f"a sequence task needs logits (B, T, vocabulary) for its targets (B, T) = {tuple(train.y[:2].shape)}, "
+            f"but the model returns {tuple(out.shape)}"
+        )
     k = out.shape[-1] if out.dim() > 1 else 1
     if k == 1:
         if train.num_classes != 2:
@@ -190,11 +225,18 @@ def _loss(out: torch.Tensor, y: torch.Tensor, binary: bool, smoothing: float) ->
         if smoothing:
             target = target * (1 - smoothing) + 0.5 * smoothing
         return F.binary_cross_entropy_with_logits(out.reshape(-1), target)
+    if y.dim() > 1:  # sequence task: next-token loss over the scored positions
+        return F.cross_entropy(out.flatten(0, -2), y.flatten(), ignore_index=IGNORE_INDEX, label_smoothing=smoothing)
     return F.cross_entropy(out, y, label_smoothing=smoothing)
 
 
-def _predict(out: torch.Tensor, binary: bool) -> torch.Tensor:
-    return (out.reshape(-1) > 0).long() if binary else out.argmax(-1)
+def _hits(out: torch.Tensor, y: torch.Tensor, binary: bool) -> tuple[torch.Tensor, torch.Tensor | int]:
+    """Correct predictions and the number of scored targets (no device sync)."""
+    pred = (out.reshape(-1) > 0).long() if binary else out.argmax(-1)
+    if y.dim() > 1:
+        scored = y != IGNORE_INDEX
+        return ((pred == y) & scored).sum(), scored.sum()
+    return (pred == y).sum(), len(y)
 
 
 class _Run:
@@ -257,7 +299,7 @@ class _Run:
             n_batches = min(self.steps_per_epoch, self.total_steps - g_step)
             losses = torch.zeros(n_batches, device=self.device)
             correct = torch.zeros((), dtype=torch.long, device=self.device)
-            seen = 0
+            seen = torch.zeros((), dtype=torch.long, device=self.device)
             for b in range(n_batches):
                 idx = perm[b * bs : (b + 1) * bs]
                 xb, yb = self.train.augment(x[idx], self.gen), y[idx]
@@ -269,8 +311,9 @@ class _Run:
                 opt.step()
                 sched.step()
                 losses[b] = loss.detach()
-                correct += (_predict(out.detach(), self.binary) == yb).sum()
-                seen += len(yb)
+                hits, scored = _hits(out.detach(), yb, self.binary)
+                correct += hits
+                seen += scored
             g_step += n_batches
             self.step += n_batches
             self.epochs_run += n_batches / self.steps_per_epoch
@@ -297,7 +340,7 @@ class _Run:
         """Evaluates and appends one row of the curves; keeps the best-validation checkpoint."""
         te = self.evaluate(self.test)
         row = {"generation": g, "epoch": epoch + 1, "step": self.step, "lr": opt.param_groups[0]["lr"],
-               "train_loss": float(losses.mean()), "train_acc": int(correct) / max(seen, 1), "test_acc": te.acc}
+               "train_loss": float(losses.mean()), "train_acc": int(correct) / max(int(seen), 1), "test_acc": te.acc}
         if self.val is not None:
             va = self.evaluate(self.val)
             row["val_acc"] = va.acc

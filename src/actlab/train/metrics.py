@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..data import IGNORE_INDEX
 from .result import EvalMetrics
 
 __all__ = ["evaluate", "per_class_metrics"]
@@ -40,6 +41,10 @@ def evaluate(
     Args:
         binary: one-output model: BCE-with-logits loss, prediction ``out > 0``; else
             cross-entropy and arg-max.
+
+    For a sequence task (targets ``y`` of shape ``(N, T)``, logits ``(N, T, V)``) every scored
+    position (target other than :data:`actlab.data.IGNORE_INDEX`) is one prediction: accuracy,
+    mean loss and the per-class figures are over those, and ``n`` counts them.
     """
     module = getattr(forward, "_orig_mod", forward)  # torch.compile wraps the model
     if not isinstance(module, nn.Module):
@@ -47,11 +52,14 @@ def evaluate(
     was = module.training
     module.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=y.device)
-    preds = []
+    preds, targets = [], []
     try:
         for i in range(0, len(y), batch_size):
             out = forward(x[i : i + batch_size]).float()
             yb = y[i : i + batch_size]
+            if yb.dim() > 1:  # sequence task: the scored positions only
+                keep = yb != IGNORE_INDEX
+                out, yb = out[keep], yb[keep]
             if binary:
                 out = out.reshape(-1)
                 loss_sum += F.binary_cross_entropy_with_logits(out, yb.float(), reduction="sum").double()
@@ -59,9 +67,10 @@ def evaluate(
             else:
                 loss_sum += F.cross_entropy(out, yb, reduction="sum").double()
                 preds.append(out.argmax(-1))
+            targets.append(yb)
     finally:
         module.train(was)
-    pred = torch.cat(preds)
+    pred, y = torch.cat(preds), torch.cat(targets)
     recall, f1 = per_class_metrics(y, pred, num_classes)
     n = len(y)
     return EvalMetrics(

@@ -19,7 +19,7 @@ class EvalMetrics:
         acc: top-1 accuracy. loss: mean loss (cross-entropy, or BCE for one-output models).
         recall / f1: per-class recall and F1 (0 for a class with no samples and no predictions).
         macro_f1: mean of ``f1``. balanced_acc: mean of ``recall`` (mean per-class accuracy).
-        n: number of samples.
+        n: number of predictions scored: samples, or the scored tokens of a sequence task.
     """
 
     acc: float
