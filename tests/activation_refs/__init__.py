@@ -23,6 +23,9 @@ Fields of :class:`Ref`:
         ``fn`` then receives arrays whose channel dim (dim 1) is divisible by ``k``.
     eval_mode: the module is random in training mode (RReLU), so the suite checks it in eval mode,
         where it is the fixed function ``fn``; its training mode has its own tests.
+    kwargs: constructor arguments the suite passes to every module of this activation it builds
+        (the suite lays channels out on dim 1; the gated units, whose ``dim`` defaults to -1, take
+        ``{"dim": 1}``).
 """
 
 from __future__ import annotations
@@ -49,11 +52,12 @@ class Ref:
     compile_ok: bool = True
     k: int = 1
     eval_mode: bool = False
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 def _merge() -> dict[str, Ref]:
     refs: dict[str, Ref] = {}
-    for mod_name in ("classic", "seeds", "torch_nn"):
+    for mod_name in ("classic", "seeds", "torch_nn", "glu"):
         try:
             mod = importlib.import_module(f"{__name__}.{mod_name}")
         except ModuleNotFoundError as e:

@@ -109,6 +109,10 @@ class Activation(nn.Module):
     compute_fp32: ClassVar[bool] = False
     #: whether ``impl="auto"`` may pick the fused kernels on CPU (see :mod:`actlab.activations._policy`)
     fused_on_cpu: ClassVar[bool] = True
+    #: a non-elementwise activation whose formula maps the whole input to its output (the gated
+    #: units split it into halves; the formula carries ``out_like``, see :mod:`._fused`): it gets
+    #: the fused path of an elementwise formula
+    whole_input_formula: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -141,7 +145,7 @@ class Activation(nn.Module):
         made once per formula). Subclasses whose formula depends on their configuration call it
         with that formula at the end of ``__init__``."""
         info = type(self).info
-        if fn is not None and info is not None and info.elementwise:
+        if fn is not None and info is not None and (info.elementwise or type(self).whole_input_formula):
             fused_op(fn)
 
     # ------------------------------------------------------------------ parameters
