@@ -29,8 +29,9 @@ input C and the gate holds C/2 per-channel values (one per gate channel) along `
 The formula is stated once: the gate's own formula composed with the split
 (:func:`split_formula` over :func:`gated`, composed once per configuration). The eager path
 evaluates it; the fused kernels (:mod:`actlab.activations._fused`; ``impl="fused"``, or
-``"auto"`` by the usual policy) derive from it: one forward pass, and a backward that recomputes the gate from the saved input, so
-only ``x`` and the gate's parameters are saved (eager ``act(a) * b`` also keeps ``act(a)``).
+``"auto"`` by the usual policy) derive from it: one forward pass, and a backward that
+recomputes the gate from the saved input, so only ``x`` and the gate's parameters are saved
+(eager ``act(a) * b`` also keeps ``act(a)``).
 Half inputs are computed in float32. Run as tensor ops (``set_compile_kernels(False)``) the
 fused path equals eager bit for bit in float32; compiled by TorchInductor it is within
 6 eps x max|eager| for outputs and input gradients and 68 eps for parameter gradients on the
