@@ -40,6 +40,8 @@ def build(name: str, shape: str = "scalar", channels: int = 4, channel_dim: int 
         params.update(shape="channel", num_channels=channels, channel_dim=channel_dim)
     elif getattr(activation_class(name), "requires_channels", False):  # FReLU, Meta-ACON: always per channel
         params.update(num_channels=channels, channel_dim=channel_dim)
+    if name in REFS:  # e.g. the gated units' dim=1 (the suite's channel dim)
+        params = {**REFS[name].kwargs, **params}
     module = create_activation(name, **params)
     return module.eval() if name in REFS and REFS[name].eval_mode else module
 

@@ -29,6 +29,9 @@ Fields of :class:`Ref`:
     spatial: the module needs inputs ``(N, C, *spatial)`` with this many spatial dimensions (FReLU's
         window, Meta-ACON's spatial means: 2); the suite then feeds such tensors (C = 4 k) wherever
         it would use a 1-D grid.
+    kwargs: constructor arguments the suite passes to every module of this activation it builds
+        (the suite lays channels out on dim 1; the gated units, whose ``dim`` defaults to -1, take
+        ``{"dim": 1}``).
 """
 
 from __future__ import annotations
@@ -57,11 +60,12 @@ class Ref:
     eval_mode: bool = False
     state: bool = False
     spatial: int = 0
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 def _merge() -> dict[str, Ref]:
     refs: dict[str, Ref] = {}
-    for mod_name in ("classic", "seeds", "torch_nn", "modern"):
+    for mod_name in ("classic", "seeds", "torch_nn", "modern", "glu"):
         try:
             mod = importlib.import_module(f"{__name__}.{mod_name}")
         except ModuleNotFoundError as e:

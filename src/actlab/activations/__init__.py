@@ -9,6 +9,7 @@ from . import (  # noqa: E402,F401  [zoo-modules]  # noqa: E402,F401  [zoo-modul
     dubey,
     fplus,
     gates,
+    glu,  # noqa: E402,F401  [zoo-modules: gated linear units and the "<act>-glu" family]
     hu_adaptive,
     laaf,
     logical,

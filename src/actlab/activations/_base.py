@@ -112,6 +112,10 @@ class Activation(nn.Module):
     #: the module always needs ``num_channels`` (its own per-channel layers: FReLU, Meta-ACON), so
     #: builders pass every site's channel count to it, whatever its ``shape``
     requires_channels: ClassVar[bool] = False
+    #: a non-elementwise activation whose formula maps the whole input to its output (the gated
+    #: units split it into halves; the formula carries ``out_like``, see :mod:`._fused`): it gets
+    #: the fused path of an elementwise formula
+    whole_input_formula: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -145,7 +149,7 @@ class Activation(nn.Module):
         made once per formula). Subclasses whose formula depends on their configuration call it
         with that formula at the end of ``__init__``."""
         info = type(self).info
-        if fn is not None and info is not None and info.elementwise:
+        if fn is not None and info is not None and (info.elementwise or type(self).whole_input_formula):
             fused_op(fn)
 
     # ------------------------------------------------------------------ parameters

@@ -14,6 +14,13 @@ hyper-parameters. From that one function :class:`FusedOp` builds
 * only the input and the parameters are saved for backward (an eager composite saves 2-5
   intermediate tensors).
 
+A formula need not be elementwise in ``x`` as long as the vector-Jacobian product is what the
+backward needs: the gated units (:mod:`actlab.activations.glu`) split ``x`` into halves along
+a dimension and return one half-sized output. Such a formula carries ``fn.out_like(x)``, a
+view of ``x`` with the output's shape; the fake kernel promises ``torch.empty_like`` of it and
+the real kernels return that layout (and ``x``'s for the input gradient). Without
+``out_like`` the output is shaped like ``x``.
+
 Half-precision inputs are computed in float32 inside the kernels and stored back in the input
 dtype. Parameters arrive already constrained and broadcast (``Activation.param``), so
 constraints (softplus reparameterizations) stay in ordinary autograd outside the kernel.
@@ -113,12 +120,15 @@ class FusedOp:
     """Custom ops plus lazily compiled kernels for one formula.
 
     Args:
-        fn: the formula ``fn(x, *params, *consts) -> Tensor``, elementwise in ``x``.
+        fn: the formula ``fn(x, *params, *consts) -> Tensor``, elementwise in ``x`` unless it
+            carries ``fn.out_like`` (see the module docstring).
         name: a unique identifier (``[A-Za-z0-9_]``), used for the custom-op names.
     """
 
     def __init__(self, fn: Formula, name: str) -> None:
         self.fn, self.name = fn, name
+        #: ``out_like(x)``: a view of ``x`` shaped like the output (``None``: shaped like ``x``)
+        self.out_like: Callable[[Tensor], Tensor] | None = getattr(fn, "out_like", None)
         self._eager_fwd, self._eager_bwd = _make_kernels(fn, name)
         self._compiled: dict[tuple, tuple[Callable, Callable]] = {}
         self._failed: dict[str, str] = {}
@@ -177,20 +187,26 @@ class FusedOp:
 
     # ------------------------------------------------------------------ custom ops
     def _register_ops(self):
-        op = self
+        op, out_like = self, self.out_like
 
         @torch.library.custom_op(f"actlab::{self.name}_fwd", mutates_args=())
         def fwd(x: Tensor, params: list[Tensor], consts: list[float]) -> Tensor:
-            return _fresh(op._run(0, x, params, x, params, consts), (x, *params))
+            y = op._run(0, x, params, x, params, consts)
+            if out_like is not None:
+                y = _laid_out(y, out_like(x))
+            return _fresh(y, (x, *params))
 
         @fwd.register_fake
         def _(x: Tensor, params: list[Tensor], consts: list[float]) -> Tensor:
-            return torch.empty_like(x)
+            return torch.empty_like(x if out_like is None else out_like(x))
 
         @torch.library.custom_op(f"actlab::{self.name}_bwd", mutates_args=())
         def bwd(g: Tensor, x: Tensor, params: list[Tensor], consts: list[float]) -> list[Tensor]:
             inputs = (g, x, *params)
-            return [_fresh(t, inputs) for t in op._run(1, x, params, g, x, params, consts)]
+            gx, *gps = op._run(1, x, params, g, x, params, consts)
+            if out_like is not None:  # the gradient of a split formula is assembled from its halves
+                gx = _laid_out(gx, x)
+            return [_fresh(t, inputs) for t in (gx, *gps)]
 
         @bwd.register_fake
         def _(g: Tensor, x: Tensor, params: list[Tensor], consts: list[float]) -> list[Tensor]:
@@ -222,6 +238,17 @@ def _fresh(t: Tensor, inputs: Sequence[Tensor]) -> Tensor:
     identity's forward, or a gradient that is the incoming gradient itself)."""
     ptr = t.untyped_storage().data_ptr()
     return t.clone() if any(i.untyped_storage().data_ptr() == ptr for i in inputs) else t
+
+
+def _laid_out(t: Tensor, like: Tensor) -> Tensor:
+    """``t`` with the strides of ``torch.empty_like(like)`` (what the fake kernel promised),
+    copied only where they differ."""
+    want = torch.empty_like(like, device="meta")
+    if t.shape != want.shape:
+        raise RuntimeError(f"fused kernel returned shape {tuple(t.shape)}, expected {tuple(want.shape)}")
+    if t.stride() == want.stride():
+        return t
+    return torch.empty_like(like).copy_(t)
 
 
 _OPS: dict[Formula, FusedOp] = {}

@@ -74,7 +74,8 @@ class ActivationInfo:
         elementwise: output[i] depends only on input[i] (False for reducing/batch-dependent ones).
         arity: number of channels reduced into one output (logical activations), else 1.
         batch_dependent: output depends on other elements of the batch (ABReLU).
-        category: ``"classic"``, ``"dubey"``, ``"seed"``, ``"modern"`` (what today's stacks ship) or ``"user"``.
+        category: ``"classic"``, ``"dubey"``, ``"seed"``, ``"modern"`` (what today's stacks ship),
+            ``"gated"`` (the gated linear units) or ``"user"``.
         warm_start: maps a base activation name to the parameter values under which this
             activation equals it exactly (used by ``swap_activations(warm_start=True)``).
         notes: choices made where the source is unconfirmed, hazards.

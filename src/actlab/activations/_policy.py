@@ -17,8 +17,9 @@ Policy of ``impl="auto"`` (the default of every activation):
 * where kernels cannot be compiled: the eager formula, with one warning.
 
 ``impl="fused"`` always uses the fused path (raising where the activation has none);
-``impl="eager"`` never does. Only elementwise activations with a formula have a fused path;
-non-floating inputs always run the eager formula.
+``impl="eager"`` never does. Only elementwise activations with a formula, and the
+non-elementwise ones whose formula maps the whole input (``whole_input_formula``: the gated
+units), have a fused path; non-floating inputs always run the eager formula.
 """
 
 from __future__ import annotations
@@ -47,19 +48,27 @@ def is_compiling() -> bool:
     return bool(fn())
 
 
-def has_fused(module: torch.nn.Module) -> bool:
-    """Whether ``module`` has a fused path: an elementwise actlab activation with a formula."""
+def _fusable(module: torch.nn.Module) -> bool:
+    """Whether the module's formula (if any) is one the fused kernels cover: elementwise, or mapping
+    the whole input (``whole_input_formula``)."""
     info = getattr(type(module), "info", None)
+    return info is not None and (info.elementwise or bool(getattr(type(module), "whole_input_formula", False)))
+
+
+def has_fused(module: torch.nn.Module) -> bool:
+    """Whether ``module`` has a fused path: an actlab activation with a formula the kernels cover."""
     call = getattr(module, "formula_call", None)
-    if info is None or not info.elementwise or call is None:
+    if not _fusable(module) or call is None:
         return False
     probe = torch.zeros(probe_shape(module))
     return call(probe) is not None
 
 
 def probe_shape(module: torch.nn.Module) -> list[int]:
-    """A small input shape matching the module's channel layout (numel never equals the channel count)."""
-    c = getattr(module, "num_channels", None) or 1
+    """A small input shape matching the module's channel layout (numel never equals the channel count;
+    a unit reducing ``arity`` channels into one gets ``arity`` of them)."""
+    info = getattr(type(module), "info", None)
+    c = getattr(module, "num_channels", None) or max(1, int(getattr(info, "arity", 1)))
     d = int(getattr(module, "channel_dim", 1))
     shape = [2] * (max(2, d + 1) if d >= 0 else max(2, -d))
     shape[d] = c
@@ -67,13 +76,15 @@ def probe_shape(module: torch.nn.Module) -> list[int]:
 
 
 class _CountOps(TorchDispatchMode):
-    def __init__(self, numel: int) -> None:
+    """Counts the ops that write a tensor of one of the sizes ``numels`` (views write nothing)."""
+
+    def __init__(self, numels: set[int]) -> None:
         super().__init__()
-        self.numel, self.count = numel, 0
+        self.numels, self.count = numels, 0
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
-        if isinstance(out, torch.Tensor) and out.numel() == self.numel:
+        if isinstance(out, torch.Tensor) and out.numel() in self.numels and not func.is_view:
             self.count += 1
         return out
 
@@ -82,7 +93,8 @@ _COMPOSITE: dict[tuple, bool] = {}
 
 
 def is_composite(module: Activation, call: tuple | None = None) -> bool:
-    """Whether the module's eager formula dispatches more than one input-sized ATen op.
+    """Whether the module's eager formula dispatches more than one input- or output-sized ATen op
+    (views not counted).
 
     Recorded once per (class, formula, constants) on a small float32 CPU input; ``call`` is the
     module's ``formula_call`` for the current input, when the caller has it."""
@@ -93,7 +105,9 @@ def is_composite(module: Activation, call: tuple | None = None) -> bool:
     key = (type(module), call[0], tuple(call[2]))
     if key not in _COMPOSITE:
         x = torch.zeros(probe_shape(module))
-        with torch.no_grad(), _CountOps(x.numel()) as rec:
+        with torch.no_grad():
+            numels = {x.numel(), module.forward_eager(x).numel()}
+        with torch.no_grad(), _CountOps(numels) as rec:
             module.forward_eager(x)
         _COMPOSITE[key] = rec.count > 1
     return _COMPOSITE[key]
@@ -101,8 +115,7 @@ def is_composite(module: Activation, call: tuple | None = None) -> bool:
 
 def fused_op_for(module: Activation, x: torch.Tensor) -> FusedOp | None:
     """The fused op this module would use for input ``x`` (``None`` when it has none)."""
-    info = type(module).info
-    if info is None or not info.elementwise:
+    if not _fusable(module):
         return None
     call = module.formula_call(x)
     return None if call is None else fused_op(call[0])
@@ -118,16 +131,15 @@ def fused_forward(module: Activation, x: torch.Tensor) -> torch.Tensor | None:
         )
     ):
         return None  # decided before binding the formula: the common small-CPU case stays cheap
-    info = type(module).info
     # parameters in float32 for half inputs (the kernels compute in float32): a zero-size proxy
     # with the input's shape tells ``param`` the layout and the dtype to use
     like = torch.empty((), dtype=torch.float32, device=x.device).expand(x.shape) if x.dtype in HALF_DTYPES else x
-    call = module.formula_call(like) if info is not None and info.elementwise else None
+    call = module.formula_call(like) if _fusable(module) else None
     if call is None or not x.is_floating_point():
         if forced:
             why = (
                 "its input is not floating point" if call is not None
-                else "it is not elementwise" if info is not None and not info.elementwise
+                else "it is not elementwise" if not _fusable(module)
                 else "it has no formula for this configuration (define `formula` on the class)"
             )
             raise ValueError(f"{module!r} has no fused implementation: {why}; use impl='auto' or 'eager'")

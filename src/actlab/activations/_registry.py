@@ -105,8 +105,14 @@ def activation_class(name: str) -> type[nn.Module]:
 
 
 def activation_info(name: str) -> ActivationInfo:
-    """The property-table row of ``name`` (or an alias)."""
-    return _INFOS[ACTIVATIONS.canonical(name)]
+    """The property-table row of ``name`` (or an alias, or a derived name such as ``"pvlu_glu"``)."""
+    key = ACTIVATIONS.canonical(name)
+    if key in _INFOS:
+        return _INFOS[key]
+    info = getattr(ACTIVATIONS.get(key), "info", None)
+    if not isinstance(info, ActivationInfo):  # pragma: no cover - families build Activation classes
+        raise ValueError(f"activation {name!r} has no property-table row")
+    return info
 
 
 def create_activation(name: str, **params: Any) -> nn.Module:
