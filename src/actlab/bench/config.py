@@ -170,12 +170,14 @@ class BenchConfig:
 
     def check_names(self) -> None:
         """Checks every activation, model and dataset name against its registry."""
-        from ..activations import list_activations
+        from ..activations import ACTIVATIONS, list_activations
         from ..data import list_datasets
         from ..models import list_models
 
+        for a in self.activations:  # the registry resolves aliases and derived names ("pvlu-glu")
+            if a.name not in ACTIVATIONS:
+                raise BenchConfigError(f"grid.activations: unknown name {a.name!r}{_closest(a.name, list_activations())}")
         for field_name, names, valid in (
-            ("grid.activations", [a.name for a in self.activations], list_activations()),
             ("grid.models", [t.model for t in self.tasks], list_models()),
             ("grid.datasets", [t.dataset for t in self.tasks], list_datasets()),
         ):
