@@ -176,7 +176,8 @@ class BenchConfig:
 
         for a in self.activations:  # the registry resolves aliases and derived names ("pvlu-glu")
             if a.name not in ACTIVATIONS:
-                raise BenchConfigError(f"grid.activations: unknown name {a.name!r}{_closest(a.name, list_activations())}")
+                hint = _closest(a.name, list_activations())
+                raise BenchConfigError(f"grid.activations: unknown name {a.name!r}{hint}")
         for field_name, names, valid in (
             ("grid.models", [t.model for t in self.tasks], list_models()),
             ("grid.datasets", [t.dataset for t in self.tasks], list_datasets()),
