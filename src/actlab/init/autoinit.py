@@ -47,8 +47,9 @@ from torch import fx, nn
 from . import propagate as P
 from .layers import bias_of, fan_in, is_weighted, weight_of
 from .propagate import Stat
+from .propagate import measured_stat as _measured
 from .report import InitReport, LayerRecord, kind_of, measure_layers, preserved_state, resolve_shape, sample_batch
-from .windows import coverage_stats, window_second
+from .windows import coverage_stats, fit_output, window_second
 
 __all__ = ["autoinit"]
 
@@ -57,31 +58,6 @@ def _is_tensors(v: Any) -> bool:
     return isinstance(v, torch.Tensor) or (
         isinstance(v, (tuple, list)) and len(v) > 0 and all(isinstance(t, torch.Tensor) for t in v)
     )
-
-
-def _measured(t: torch.Tensor, flag: bool) -> Stat:
-    """Moments of a real tensor; ``shared`` is the variance of its channel (dim 1) means."""
-    if isinstance(t, (tuple, list)):
-        t = torch.cat([x.reshape(-1) for x in t])
-    y = t.detach().double()
-    var = float(y.var(unbiased=False)) if y.numel() > 1 else 0.0
-    shared = 0.0
-    if y.dim() >= 2 and y.shape[1] > 1:
-        shared = float(y.transpose(0, 1).reshape(y.shape[1], -1).mean(1).var(unbiased=False))
-    return Stat(float(y.mean()), var, measured=flag, shared=min(shared, var))
-
-
-def _fit_output(m: nn.Module, x: torch.Tensor, target_var: float) -> float:
-    """Rescales ``m.weight`` so the output variance on ``x`` is ``target_var``; returns the factor^2.
-
-    With the bias at 0 the output is linear in the weights, so one rescaling is exact.
-    """
-    y = m.forward(x)  # not m(x): hooks (AutoInit's own, in hook mode) must not run again
-    v = float(y.double().var(unbiased=False))
-    if not (v > 0 and math.isfinite(v)):
-        return 1.0
-    weight_of(m).mul_(math.sqrt(target_var / v))
-    return target_var / v
 
 
 class _Run:
@@ -144,7 +120,7 @@ class _Run:
             if (bias := bias_of(m)) is not None:
                 bias.zero_()
             if method == "lsuv" or self.calibrate == "output":
-                var_w *= _fit_output(m, x, self.target_var)
+                var_w *= fit_output(m, x, self.target_var)
                 method = "lsuv" if method == "lsuv" else "autoinit-fit"
         self.records[m] = LayerRecord(
             self.names[m], kind_of(m), len(self.records), fi, var_w, stat.second, 0.0, self.target_var, method=method

@@ -46,6 +46,7 @@ from .moments import Moments, activation_moments, elementwise_fn, is_stochastic,
 
 __all__ = [
     "Stat",
+    "measured_stat",
     "is_activation",
     "module_rule",
     "add",
@@ -372,3 +373,15 @@ def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any
         k = math.prod(size) if isinstance(size, (tuple, list)) else int(size) ** (x.dim() - 2)
         return avg_pool(first, k) if name.startswith("avg") else max_pool(first, k, seed)
     return None
+
+
+def measured_stat(t: torch.Tensor, flag: bool) -> Stat:
+    """Moments of a real tensor; ``shared`` is the variance of its channel (dim 1) means."""
+    if isinstance(t, (tuple, list)):
+        t = torch.cat([x.reshape(-1) for x in t])
+    y = t.detach().double()
+    var = float(y.var(unbiased=False)) if y.numel() > 1 else 0.0
+    shared = 0.0
+    if y.dim() >= 2 and y.shape[1] > 1:
+        shared = float(y.transpose(0, 1).reshape(y.shape[1], -1).mean(1).var(unbiased=False))
+    return Stat(float(y.mean()), var, measured=flag, shared=min(shared, var))

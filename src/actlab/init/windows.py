@@ -1,18 +1,20 @@
 """What a weighted layer's input windows hold: the zero-padding coverage of a conv kernel
 (analytic, for AutoInit's rules) and the second moment a random weight row sees over the real
-windows of a batch (for its ``calibrate`` options)."""
+windows of a batch (for its ``calibrate`` options), and the one-step output fit of
+``calibrate="output"``."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import fan_in
+from .layers import fan_in, weight_of
 
-__all__ = ["conv_coverage", "coverage_stats", "window_second"]
+__all__ = ["conv_coverage", "coverage_stats", "fit_output", "window_second"]
 
 
 def _conv(module: nn.Module) -> nn.Conv1d | nn.Conv2d | nn.Conv3d:
@@ -77,3 +79,16 @@ def window_second(m: nn.Module, x: torch.Tensor, center: bool) -> float:
     if not center:
         return float(s2.mean()) / n
     return float((s2 - s1 * s1 / n).mean()) / (n - 1)
+
+
+def fit_output(m: nn.Module, x: torch.Tensor, target_var: float) -> float:
+    """Rescales ``m.weight`` so the output variance on ``x`` is ``target_var``; returns the factor^2.
+
+    With the bias at 0 the output is linear in the weights, so one rescaling is exact.
+    """
+    y = m.forward(x)  # not m(x): hooks (AutoInit's own, in hook mode) must not run again
+    v = float(y.double().var(unbiased=False))
+    if not (v > 0 and math.isfinite(v)):
+        return 1.0
+    weight_of(m).mul_(math.sqrt(target_var / v))
+    return target_var / v
