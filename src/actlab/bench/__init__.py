@@ -6,6 +6,7 @@ cells, :func:`run_grid` (or :func:`run_grid_ray`) trains the unfinished ones int
 :func:`write_report` renders Markdown and HTML.
 """
 
+from .analysis import BenchData, Ranking, collect, rank_methods
 from .config import (
     ActSpec,
     BenchConfig,
@@ -17,7 +18,7 @@ from .config import (
 )
 from .loading import apply_overrides, list_presets, load_bench_config
 from .ray_backend import run_grid_ray
-from .report import BenchData, Ranking, collect, rank_methods, write_report
+from .report import write_report
 from .runner import RunSummary, default_train, run_grid
 from .store import ResultStore, RunRow, provenance
 
