@@ -57,6 +57,15 @@ class LogSigmoid(Activation):
 
 
 # ---------------------------------------------------------------------------------- shrinkage
+class _Shrink(Activation):
+    """Shared constructor of the shrinkers: a fixed band half-width ``lambd`` >= 0."""
+
+    def __init__(self, *, lambd: float = 0.5, **kw) -> None:
+        lambd = _check_lambd(type(self).__name__, lambd)
+        super().__init__(**kw)
+        self.add_param("lambd", lambd, trainable=False)
+
+
 def softshrink(x: torch.Tensor, lambd: torch.Tensor) -> torch.Tensor:
     # x - clamp(x) is x - lambd above the band, x + lambd below it and exactly 0 inside
     return x - torch.clamp(x, -lambd, lambd)
@@ -70,18 +79,13 @@ def softshrink(x: torch.Tensor, lambd: torch.Tensor) -> torch.Tensor:
     warm_start={"identity": {"lambd": 0.0}},
     notes="Soft thresholding (Donoho, IEEE Trans. Inf. Theory 1995); lambd = 0 is the identity.",
 ))
-class Softshrink(Activation):
+class Softshrink(_Shrink):
     """Soft shrinkage: moves ``x`` towards 0 by ``lambd``, zero on ``[-lambd, lambd]``.
 
     Args:
         lambd: half-width of the zeroed band (fixed buffer, >= 0), default 0.5 (torch's).
         **kw: ``shape``, ``num_channels``, ``channel_dim``, ``impl`` (see :class:`Activation`).
     """
-
-    def __init__(self, *, lambd: float = 0.5, **kw) -> None:
-        lambd = _check_lambd("Softshrink", lambd)
-        super().__init__(**kw)
-        self.add_param("lambd", lambd, trainable=False)
 
     formula = staticmethod(softshrink)
 
@@ -99,18 +103,13 @@ def hardshrink(x: torch.Tensor, lambd: torch.Tensor) -> torch.Tensor:
     notes="Hard thresholding (Donoho & Johnstone, Biometrika 1994). It jumps upwards at +-lambd, so it "
     "is monotonic but discontinuous; lambd = 0 is the identity.",
 ))
-class Hardshrink(Activation):
+class Hardshrink(_Shrink):
     """Hard shrinkage: ``x`` outside ``[-lambd, lambd]``, 0 inside.
 
     Args:
         lambd: half-width of the zeroed band (fixed buffer, >= 0), default 0.5 (torch's).
         **kw: see :class:`Activation`.
     """
-
-    def __init__(self, *, lambd: float = 0.5, **kw) -> None:
-        lambd = _check_lambd("Hardshrink", lambd)
-        super().__init__(**kw)
-        self.add_param("lambd", lambd, trainable=False)
 
     formula = staticmethod(hardshrink)
 
