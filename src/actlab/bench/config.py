@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._version import __version__
+from ..errors import UserError
 
 __all__ = [
     "ActSpec",
@@ -50,7 +51,7 @@ _GRID_KEYS = ("datasets", "models", "model_kwargs", "tasks", "activations", "ini
 _GRID_OWNED = ("dataset", "model", "model_kwargs", "act", "act_params", "init", "optimizer", "seed")
 
 
-class BenchConfigError(ValueError):
+class BenchConfigError(UserError, ValueError):
     """An invalid benchmark configuration; the message names the field and the valid choices."""
 
 

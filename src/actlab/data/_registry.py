@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from ..errors import UserError
 from ..registry import Registry
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
 IGNORE_INDEX = -100
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError, ValueError):
     """A dataset file is missing, unreadable or not in the expected format.
 
     Subclasses ``ValueError`` so that callers (and the CLI) treat it as a bad input.

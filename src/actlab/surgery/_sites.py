@@ -21,6 +21,7 @@ from ..activations.torch_table import (
     torch_module_row,
     zoo_equivalent,
 )
+from ..errors import UserError
 from ..registry import normalize_name
 
 __all__ = ["UntraceableError", "is_activation_module"]
@@ -28,7 +29,7 @@ __all__ = ["UntraceableError", "is_activation_module"]
 Where = None | str | type | tuple | Callable[[str, nn.Module], bool]
 
 
-class UntraceableError(ValueError):
+class UntraceableError(UserError, ValueError):
     """``torch.fx`` cannot trace the model, so functional activation calls cannot be swapped."""
 
 

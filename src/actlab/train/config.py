@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import UserError
+
 __all__ = ["TrainConfig", "ConfigError", "OPTIMIZERS", "SCHEDULES", "INITS", "AUGMENTS", "DEVICES"]
 
 OPTIMIZERS = ("sgd", "nesterov", "adam", "adamw", "rmsprop", "langevin_sgd", "langevin_adam", "langevin_rmsprop")
@@ -22,7 +24,7 @@ DEVICES = ("auto", "cpu", "cuda")
 PAD_MODES = ("zeros", "reflect", "replicate")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A configuration value or key is invalid; the message names the field and the fix."""
 
 
