@@ -164,3 +164,41 @@ def test_token_models_default_to_their_own_vocabulary():
     assert model.tok_emb.num_embeddings == 99 and model.head.out_features == 99 and model.context == 64
     x = info.example_input(4, 11)
     assert x.dtype == torch.int64 and x.shape == (4, 6) and int(x.max()) < 11
+
+
+@pytest.mark.parametrize("act", ["swiglu", "gelu", "rrelu-glu"])  # rrelu: random in training (RNG replayed)
+def test_recomputed_mlp_gives_the_same_results_and_saves_only_its_input(act):
+    from actlab.memory import saved_bytes
+
+    torch.manual_seed(0)
+    plain = GatedMLP(12, 32, 12, act, ActSites(channel_dim=-1), "mlp")
+    again = GatedMLP(12, 32, 12, act, ActSites(channel_dim=-1), "mlp", recompute=True)
+    again.load_state_dict(plain.state_dict())
+    x = torch.randn(5, 7, 12)
+
+    def step(mod):
+        xg = x.clone().requires_grad_(True)
+        torch.manual_seed(1)
+        y = mod(xg)
+        y.backward(torch.ones_like(y))
+        return [y, xg.grad, *[p.grad for p in mod.parameters()]]
+
+    for a, b in zip(step(plain), step(again), strict=True):
+        assert torch.equal(a, b)
+    params = list(plain.parameters()) + list(again.parameters())
+    xs = x.clone().requires_grad_(True)
+    hidden = xs.shape[0] * xs.shape[1] * again.width * 4  # fc2's input
+    assert saved_bytes(lambda: again(xs), exclude=params) == xs.numel() * 4 + hidden
+    # without recompute, fc1's output (arity x hidden) is kept too, besides what the activation keeps
+    assert saved_bytes(lambda: plain(xs), exclude=params) >= xs.numel() * 4 + hidden + plain.arity * hidden
+    assert "recompute=True" in repr(again)
+
+
+def test_gpt_passes_recompute_to_every_mlp():
+    m = create_model("gpt", num_classes=5, in_chans=5, dim=8, depth=2, heads=2, context=6, act="swiglu",
+                     recompute_mlp=True)
+    assert [b.mlp.recompute for b in m.blocks] == [True, True]
+    idx = torch.randint(0, 5, (2, 6))
+    m(idx).sum().backward()
+    v = create_model("vit", image_size=8, patch_size=4, dim=8, depth=1, heads=2, recompute_mlp=True)
+    assert all(b.mlp.recompute for b in v.blocks)

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.checkpoint import checkpoint
 
 from ..activations import ActivationInfo, activation_info
 from ._common import ActSites, NormFactory, make_norm
@@ -90,6 +91,12 @@ class GatedMLP(nn.Module):
         match_params: use :func:`matched_hidden` (``2 * hidden / (arity + 1)``) so that the block
             has the dense block's parameter count; ``False`` keeps ``width = hidden`` whatever the arity.
         bias: biases in both projections. dropout: after the activation.
+        recompute: keep only the block's input for backward and recompute ``act(fc1(x))`` there
+            (activation checkpointing of the first projection and the activation, with
+            :func:`torch.utils.checkpoint.checkpoint`, RNG state preserved). Outputs and gradients
+            are the same bit for bit; what the first projection and the activation keep for backward
+            drops from ``x + fc1(x) + what act saves`` to ``x``, for one more ``fc1`` and activation
+            forward in backward (figures: ``benchmarks/glu_fused.py``).
 
     Attributes:
         arity: the activation's arity. width: the hidden width after the activation.
@@ -97,9 +104,10 @@ class GatedMLP(nn.Module):
 
     def __init__(
         self, in_features: int, hidden: int, out_features: int, act: Any, sites: ActSites, path: str,
-        match_params: bool = True, bias: bool = True, dropout: float = 0.0,
+        match_params: bool = True, bias: bool = True, dropout: float = 0.0, recompute: bool = False,
     ) -> None:
         super().__init__()
+        self.recompute = bool(recompute)
         name = f"{path}.act" if path else "act"
         spec = sites.choose(act, name)
         self.arity = act_arity(spec)
@@ -109,11 +117,18 @@ class GatedMLP(nn.Module):
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc2 = nn.Linear(self.width, out_features, bias=bias)
 
+    def _hidden(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.fc1(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.drop(self.act(self.fc1(x))))
+        if self.recompute and torch.is_grad_enabled():
+            h = checkpoint(self._hidden, x, use_reentrant=False)
+        else:
+            h = self._hidden(x)
+        return self.fc2(self.drop(h))
 
     def extra_repr(self) -> str:
-        return f"arity={self.arity}, width={self.width}"
+        return f"arity={self.arity}, width={self.width}" + (", recompute=True" if self.recompute else "")
 
 
 class SelfAttention(nn.Module):
@@ -152,17 +167,19 @@ class TransformerBlock(nn.Module):
         act: the MLP's activation spec. norm: ``norm(dim)`` factory or ``None`` (no norm).
         causal: causal attention (decoder) or not (encoder). sites / path: see :class:`GatedMLP`.
         match_params: see :class:`GatedMLP`. dropout: after attention, in the MLP, on both residual branches.
+        recompute_mlp: the MLP's ``recompute`` (see :class:`GatedMLP`).
     """
 
     def __init__(
         self, dim: int, heads: int, hidden: int, act: Any, norm: NormFactory, causal: bool, sites: ActSites,
-        path: str, match_params: bool = True, dropout: float = 0.0,
+        path: str, match_params: bool = True, dropout: float = 0.0, recompute_mlp: bool = False,
     ) -> None:
         super().__init__()
         self.norm1 = make_norm(norm, dim)
         self.attn = SelfAttention(dim, heads, causal, dropout=dropout)
         self.norm2 = make_norm(norm, dim)
-        self.mlp = GatedMLP(dim, hidden, dim, act, sites, f"{path}.mlp", match_params=match_params, dropout=dropout)
+        self.mlp = GatedMLP(dim, hidden, dim, act, sites, f"{path}.mlp", match_params=match_params, dropout=dropout,
+                            recompute=recompute_mlp)
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

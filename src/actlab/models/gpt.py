@@ -57,6 +57,7 @@ class GPT(nn.Module):
     def __init__(
         self, num_classes: int, vocab: int, act: Any, norm: NormFactory, dim: int, depth: int, heads: int,
         hidden: int, context: int, tie_head: bool, match_params: bool, dropout: float,
+        recompute_mlp: bool = False,
     ) -> None:
         super().__init__()
         for name, v in (("in_chans", vocab), ("num_classes", num_classes), ("dim", dim), ("depth", depth),
@@ -74,7 +75,9 @@ class GPT(nn.Module):
         self.pos_emb = nn.Embedding(context, dim)
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.blocks = nn.Sequential(*[
-            TransformerBlock(dim, heads, hidden, act, norm, True, sites, f"blocks.{i}", match_params, dropout)
+            TransformerBlock(
+                dim, heads, hidden, act, norm, True, sites, f"blocks.{i}", match_params, dropout, recompute_mlp
+            )
             for i in range(depth)
         ])
         self.norm = make_norm(norm, dim)
@@ -103,6 +106,7 @@ def gpt(
     num_classes: int | None = None, in_chans: int = 99, act: Any = "gelu", norm: NormFactory = nn.LayerNorm,
     dim: int = 128, depth: int = 2, heads: int = 4, hidden: int | None = None, context: int = 64,
     tie_head: bool = False, match_params: bool = True, dropout: float = 0.0,
+    recompute_mlp: bool = False,
 ) -> GPT:
     """Small GPT: pre-norm decoder-only transformer over token ids (430,336 parameters at the defaults).
 
@@ -120,8 +124,10 @@ def gpt(
         match_params: a gated (arity-k) activation gets ``round(2 * hidden / (k + 1))`` hidden
             units, matching the dense MLP's parameter count (Shazeer 2020); ``False``: ``hidden``.
         dropout: on the embeddings, attention, MLP and residual branches (0: none, and no modules).
+        recompute_mlp: recompute each MLP's first projection and activation in backward instead of
+            saving them (same results; see :class:`~actlab.models.blocks.GatedMLP`).
     """
     return GPT(
         in_chans if num_classes is None else num_classes, in_chans, act, norm, dim, depth, heads,
-        4 * dim if hidden is None else hidden, context, tie_head, match_params, dropout,
+        4 * dim if hidden is None else hidden, context, tie_head, match_params, dropout, recompute_mlp,
     )

@@ -45,6 +45,7 @@ class ViT(nn.Module):
     def __init__(
         self, num_classes: int, in_chans: int, act: Any, norm: NormFactory, image_size: int, patch_size: int,
         dim: int, depth: int, heads: int, hidden: int, pool: str, match_params: bool, dropout: float,
+        recompute_mlp: bool = False,
     ) -> None:
         super().__init__()
         if pool not in POOLS:
@@ -61,7 +62,9 @@ class ViT(nn.Module):
         self.pos = nn.Parameter(torch.zeros(1, n, dim))
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.blocks = nn.Sequential(*[
-            TransformerBlock(dim, heads, hidden, act, norm, False, sites, f"blocks.{i}", match_params, dropout)
+            TransformerBlock(
+                dim, heads, hidden, act, norm, False, sites, f"blocks.{i}", match_params, dropout, recompute_mlp
+            )
             for i in range(depth)
         ])
         self.norm = make_norm(norm, dim)
@@ -94,6 +97,7 @@ def vit(
     num_classes: int = 10, in_chans: int = 1, act: Any = "gelu", norm: NormFactory = nn.LayerNorm,
     image_size: int = 28, patch_size: int = 4, dim: int = 64, depth: int = 4, heads: int = 4,
     hidden: int | None = None, pool: str = "cls", match_params: bool = True, dropout: float = 0.0,
+    recompute_mlp: bool = False,
 ) -> ViT:
     """Small ViT (205,066 parameters at the defaults: 28x28 input, 49 patches of 4x4).
 
@@ -108,8 +112,10 @@ def vit(
         pool: ``"cls"`` (class token, the paper) or ``"mean"`` (mean of the patch tokens).
         match_params: match a gated activation's MLP to the dense parameter count (see :func:`actlab.models.gpt.gpt`).
         dropout: on the embeddings, attention, MLP and residual branches (0: none).
+        recompute_mlp: recompute each MLP's first projection and activation in backward instead of
+            saving them (same results; see :class:`~actlab.models.blocks.GatedMLP`).
     """
     return ViT(
         num_classes, in_chans, act, norm, image_size, patch_size, dim, depth, heads,
-        4 * dim if hidden is None else hidden, pool, match_params, dropout,
+        4 * dim if hidden is None else hidden, pool, match_params, dropout, recompute_mlp,
     )
