@@ -73,7 +73,14 @@ def set_compile_kernels(enabled: bool) -> bool:
     """Chooses whether fused kernels are compiled by TorchInductor. Returns the previous setting.
 
     With ``False`` the fused path runs the same forward and vector-Jacobian product as eager
-    tensor ops: the same formula and saved tensors, without code generation (a test switch).
+    tensor ops: the same formula and saved tensors, without code generation. Its results are then
+    bit-identical to the eager module's in every layout (compiled kernels round transcendental
+    functions differently, within a few eps of the largest value: ``tests/test_glu_fused.py``),
+    at eager speed instead of the compiled kernels' (the saved-memory saving is kept).
+
+    >>> import actlab
+    >>> prev = actlab.activations.set_compile_kernels(False)   # bit-exact fused kernels from here on
+    >>> _ = actlab.activations.set_compile_kernels(prev)
     """
     prev = _COMPILE["enabled"]
     _COMPILE["enabled"] = bool(enabled)

@@ -40,7 +40,8 @@ kernel can be bit-exact in general: ATen's eager kernels themselves give other b
 values in other layouts (a row's vectorised body and its scalar tail round differently; on this
 machine ``F.gelu`` of a transposed input differs from the contiguous result in 62 % of the
 elements), so eager is one function of the values only layout by layout
-(``benchmarks/glu_fused.py`` counts it). For bit-exact results choose the tensor-op kernels.
+(``benchmarks/glu_fused.py`` counts it). For bit-exact results choose the tensor-op kernels
+(``actlab.activations.set_compile_kernels(False)``).
 To save less than the unit's input, recompute it: ``GatedMLP(recompute=True)`` keeps only the
 block's input for the first projection and the unit (``actlab.models.blocks``).
 
