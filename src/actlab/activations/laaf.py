@@ -89,14 +89,18 @@ def laaf_formula(base: Callable[..., T], k: int) -> Callable[..., T]:
 def rowdy_formula(base: Callable[..., T], k: int, num_sines: int) -> Callable[..., T]:
     """Rowdy's formula over a base formula with ``k`` parameters:
     ``fn(x, a, c_1, f_1, ..., c_K, f_K, *base_params, n, *base_consts)``
-    ``= base(n a x, ...) + sum_j n c_j sin(j n f_j x)``."""
+    ``= base(n a x, ...) + sum_j n c_j sin(j n f_j x)``; a sine term whose phase ``j n f_j x``
+    overflows the float range (only near the largest float) contributes 0, not NaN."""
     s = 2 * num_sines
 
     def fn(x: T, a: T, *rest: Any) -> T:
         n = rest[s + k]
         out = base(n * a * x, *rest[s:s + k], *rest[s + k + 1:])
         for j in range(num_sines):
-            out = out + n * rest[2 * j] * torch.sin((j + 1) * n * rest[2 * j + 1] * x)
+            # the phase overflows near the largest float (sin(inf) = NaN): its term is 0 there
+            phase = (j + 1) * n * rest[2 * j + 1] * x
+            ok = torch.isfinite(phase)
+            out = out + n * rest[2 * j] * torch.where(ok, torch.sin(torch.where(ok, phase, 0.0)), 0.0)
         return out
 
     fn.__name__ = fn.__qualname__ = f"rowdy_{getattr(base, '__name__', 'base')}_{num_sines}"
