@@ -47,8 +47,9 @@ def test_non_finite_values_inside_dicts_are_rejected_with_their_path(field, valu
         TrainConfig(**{field: value})
 
 
-@pytest.mark.parametrize("kw, needle", [({"momentum": -0.1}, "momentum must be >= 0"), ({"gamma": 0.0}, "gamma must be > 0"),
-                                        ({"lr": 0.0}, "lr must be > 0"), ({"weight_decay": -1e-4}, "weight_decay")])
+@pytest.mark.parametrize("kw, needle", [({"momentum": -0.1}, "momentum must be >= 0"),
+                                        ({"gamma": 0.0}, "gamma must be > 0"), ({"lr": 0.0}, "lr must be > 0"),
+                                        ({"weight_decay": -1e-4}, "weight_decay")])
 def test_out_of_range_values_are_rejected(kw, needle):
     with pytest.raises(ConfigError, match=needle):
         TrainConfig(**kw)
@@ -231,7 +232,8 @@ def test_ada_int64_no_longer_returns_zeros():
 
 
 @pytest.mark.parametrize("name, kw", [("ada", {"alpha": math.inf}), ("ada", {"beta": math.nan}),
-                                      ("pvlu", {"alpha": -math.inf}), ("gcu", {"shape": "channel", "num_channels": 2.7}),
+                                      ("pvlu", {"alpha": -math.inf}),
+                                      ("gcu", {"shape": "channel", "num_channels": 2.7}),
                                       ("prelu", {"shape": "channel", "num_channels": 0}),
                                       ("prelu", {"shape": "channel", "num_channels": True}),
                                       ("prelu", {"shape": "channel", "num_channels": 2.0})])
