@@ -12,14 +12,14 @@ from ..errors import UserError
 __all__ = ["PATH_ARGS", "PathArgumentError", "check_path_args"]
 
 #: (command, argument dest) -> (how the user spells it, what it must be):
-#: "file" an existing file; "db" a database file (absent: created), "db_existing" an existing one;
-#: "folder" a folder (absent: created); "new_file" a file to write, in an existing folder.
+#: "file" an existing file; "db" a database file, not a folder (whether it must exist is the
+#: store's to say); "folder" a folder (absent: created); "new_file" a file to write, in an existing folder.
 PATH_ARGS: dict[tuple[str, str], tuple[str, str]] = {
     ("train", "config"): ("--config", "file"),
     ("bench", "config"): ("--config", "file"),
     ("bench", "db"): ("--db", "db"),
     ("bench", "out"): ("--out", "folder"),
-    ("report", "db"): ("DB", "db_existing"),
+    ("report", "db"): ("DB", "db"),
     ("report", "out"): ("--out", "folder"),
     ("plot", "output"): ("--output", "new_file"),
     ("init-report", "plot"): ("--plot", "new_file"),
@@ -39,13 +39,12 @@ def check_path_args(args: argparse.Namespace) -> None:
 
 
 def _check(flag: str, kind: str, p: Path) -> None:
-    if kind in ("file", "db_existing") and not p.exists():
-        what = "database written by `actlab bench`" if kind == "db_existing" else "file"
-        raise PathArgumentError(f"{flag} {str(p)!r} does not exist; give the path of an existing {what}")
-    if kind in ("file", "db", "db_existing", "new_file") and p.is_dir():
-        example = p / ("bench.db" if kind.startswith("db") else "file")
+    if kind == "file" and not p.exists():
+        raise PathArgumentError(f"{flag} {str(p)!r} does not exist; give the path of an existing file")
+    if kind in ("file", "db", "new_file") and p.is_dir():
+        example = p / ("bench.db" if kind == "db" else "file")
         raise PathArgumentError(f"{flag} {str(p)!r} is a folder; give a file path, e.g. {str(example)!r}")
-    if kind in ("file", "db_existing") and not p.is_file():
+    if kind == "file" and not p.is_file():
         raise PathArgumentError(f"{flag} {str(p)!r} is not a regular file")
     if kind == "folder" and p.exists() and not p.is_dir():
         raise PathArgumentError(
