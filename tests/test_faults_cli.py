@@ -119,6 +119,15 @@ def test_internal_error_keeps_its_traceback(monkeypatch):
         main(["train", "--data", "xor"])
 
 
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("actlab.train.train_one", interrupted)
+    assert main(["train", "--data", "xor", "--no-progress"]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "actlab train: interrupted"
+
+
 def test_train_dry_run_builds_without_training(capsys, monkeypatch):
     _forbid_training(monkeypatch)
     assert main(["train", "--data", "xor", "--model", "single_neuron", "--act", "gcu", "--dry-run"]) == 0

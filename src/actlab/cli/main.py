@@ -5,7 +5,8 @@ The one error path: an error the user caused (:class:`actlab.errors.UserError`, 
 ones that only bad input raises here: ``ValueError`` and the file/folder ``OSError`` kinds) ends in
 one line ``actlab COMMAND: error: ...`` on stderr and exit status 2; ``--debug`` (anywhere on the
 command line) or ``ACTLAB_DEBUG=1`` shows its traceback instead. Any other exception is an internal
-error and keeps its traceback. Path arguments are checked here, before dispatch (:mod:`._paths`).
+error and keeps its traceback. Ctrl-C ends in ``actlab COMMAND: interrupted`` and exit status 130.
+Path arguments are checked here, before dispatch (:mod:`._paths`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback (commands that keep work say more first)
+        if debug_requested(args):
+            raise
+        print(f"actlab {args.command}: interrupted", file=sys.stderr)
+        return 130
     except USER_ERRORS as e:
         if debug_requested(args):
             raise
