@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from actlab.activations import activation_class, create_activation, list_activations
+from actlab.activations.laaf import laaf_global
 from actlab.bench import BenchConfig
 from actlab.bench.preflight import check_cells, format_problems
 from actlab.data import DatasetArgumentError, DatasetError, load_dataset
@@ -36,6 +37,11 @@ def test_the_float_fields_table_is_not_empty():
 def test_non_finite_float_fields_are_rejected_with_their_name(field, value):
     with pytest.raises(ConfigError, match=rf"^{field} must be a finite number"):
         TrainConfig(**{field: value})
+
+
+def test_an_int_beyond_the_float_range_is_rejected():
+    with pytest.raises(ConfigError, match="lr must be a finite number, got an int too large"):
+        TrainConfig(lr=10**400)
 
 
 @pytest.mark.parametrize("field, value", [("act_params", {"alpha": math.nan}),
@@ -240,6 +246,13 @@ def test_ada_int64_no_longer_returns_zeros():
 def test_bad_parameters_are_rejected_at_construction(name, kw):
     with pytest.raises(ValueError, match="must be a finite number|num_channels must be a positive int"):
         create_activation(name, **kw)
+
+
+def test_parameters_outside_add_param_are_checked_too():
+    with pytest.raises(ValueError, match="PAU: coefficients must be finite numbers, got nan"):
+        create_activation("pau", numerator=(0.0, 1.0, 0.0, 0.0, 0.0, math.nan))
+    with pytest.raises(ValueError, match="laaf_global: parameter a must be a finite number"):
+        laaf_global("tanh", a=math.inf)
 
 
 # ------------------------------------------------------------------ numerics at extreme finite inputs

@@ -322,6 +322,9 @@ class PAU(Activation):
             numerator = PAU_LEAKY_RELU_INIT[0] if (m, n) == (5, 4) else (0.0, 1.0) + (0.0,) * (m - 1)
         if denominator is None:
             denominator = PAU_LEAKY_RELU_INIT[1] if (m, n) == (5, 4) else (0.0,) * n
+        bad = [v for v in (*numerator, *denominator) if not math.isfinite(float(v))]
+        if bad:
+            raise ValueError(f"PAU: coefficients must be finite numbers, got {bad[0]!r}; pass finite initial values")
         if len(numerator) != m + 1 or len(denominator) != n:
             raise ValueError(f"PAU degrees {degrees} need {m + 1} numerator and {n} denominator coefficients, "
                              f"got {len(numerator)} and {len(denominator)}")

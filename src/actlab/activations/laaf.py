@@ -16,6 +16,7 @@ arXiv 2105.09513); the authors' scripts and deepxde.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -232,6 +233,8 @@ class LAAFGlobal:
     def __init__(self, base: str, n: float, a: float | None, base_params: Mapping[str, Any] | None) -> None:
         self.base, self.n = canonical_activation_name(base), _check_n(n, "laaf_global")
         self.base_params = dict(base_params or {})
+        if a is not None and not math.isfinite(float(a)):
+            raise ValueError(f"laaf_global: parameter a must be a finite number, got {a!r}; pass a finite value")
         self.a = nn.Parameter(torch.tensor(1.0 / self.n if a is None else float(a)))
 
     def __call__(self) -> LAAF:

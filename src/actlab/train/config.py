@@ -146,7 +146,10 @@ class TrainConfig:
         object.__setattr__(self, "milestones", tuple(self.milestones))
         for name, hint in _hints().items():  # canonical types, so that equal configs hash equally
             if hint is float:
-                object.__setattr__(self, name, float(getattr(self, name)))
+                try:
+                    object.__setattr__(self, name, float(getattr(self, name)))
+                except OverflowError as e:  # an int beyond the float range, e.g. 10**400
+                    raise ConfigError(f"{name} must be a finite number, got an int too large for a float") from e
                 if not math.isfinite(getattr(self, name)):
                     raise ConfigError(f"{name} must be a finite number, got {getattr(self, name)}")
         for name in ("dataset_kwargs", "model_kwargs", "act_params"):
