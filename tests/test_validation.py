@@ -255,6 +255,13 @@ def test_parameters_outside_add_param_are_checked_too():
         laaf_global("tanh", a=math.inf)
 
 
+@pytest.mark.parametrize("name, kw", [("laaf", {"n": math.inf}), ("rowdy", {"n": math.inf}),
+                                      ("leaky_ada", {"leak": math.inf}), ("srs", {"eps": math.inf})])
+def test_non_finite_constants_are_rejected_at_construction(name, kw):
+    with pytest.raises(ValueError, match="must be a finite number"):
+        create_activation(name, **kw)
+
+
 # ------------------------------------------------------------------ numerics at extreme finite inputs
 EXTREME = [5e9, -5e9, 2e19, -2e19, 1e30, -1e30, 3e38, -3e38]
 

@@ -140,8 +140,8 @@ class SRS(Activation):
         if not (beta > 0 and alpha / beta > min_ratio):
             raise ValueError(f"SRS needs beta > 0 and alpha/beta > min_ratio={min_ratio}, got alpha={alpha}, "
                              f"beta={beta}; raise alpha or lower min_ratio (> 1/e)")
-        if not eps >= 0:
-            raise ValueError(f"SRS eps must be >= 0, got {eps}")
+        if not (eps >= 0 and math.isfinite(eps)):
+            raise ValueError(f"SRS eps must be a finite number >= 0, got {eps}")
         super().__init__(**kw)
         self.eps = float(eps)
         self.min_ratio = float(min_ratio)

@@ -66,8 +66,10 @@ def _shape_from_mode(mode: str | None, kw: dict[str, Any], cls: str) -> dict[str
 
 
 def _check_n(n: float, cls: str) -> float:
-    if not n > 0:
-        raise ValueError(f"{cls}: the scale factor n must be > 0 (the papers use n >= 1, e.g. 10), got {n!r}")
+    if not (n > 0 and math.isfinite(n)):
+        raise ValueError(
+            f"{cls}: the scale factor n must be a finite number > 0 (the papers use n >= 1, e.g. 10), got {n!r}"
+        )
     return float(n)
 
 
