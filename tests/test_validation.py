@@ -17,7 +17,9 @@ from actlab.activations.laaf import laaf_global
 from actlab.bench import BenchConfig
 from actlab.bench.preflight import check_cells, format_problems
 from actlab.data import DatasetArgumentError, DatasetError, load_dataset
+from actlab.errors import UserError
 from actlab.init.report import sample_batch
+from actlab.models import create_model
 from actlab.train import ConfigError, RunResult, TrainConfig, check_config, train_one
 from actlab.train.config import OPTIMIZERS
 from actlab.train.result import EvalMetrics
@@ -67,6 +69,15 @@ def test_out_of_range_values_are_rejected(kw, needle):
 def test_kwargs_that_train_one_sets_itself_are_rejected(field, key):
     with pytest.raises(ConfigError, match=rf"{field}\.{key} is set by train_one"):
         TrainConfig(**{field: {key: 1}})
+
+
+@pytest.mark.parametrize("make", [lambda: create_activation("relux"), lambda: create_activation("pvlu", alhpa=1.0),
+                                  lambda: create_model("mlp", widht=3), lambda: create_model("mlpp"),
+                                  lambda: load_dataset("digitz"), lambda: load_dataset("xor", encodng="x")])
+def test_unknown_names_and_arguments_are_user_errors(make):
+    """So that the CLI and the benchmark's failure taxonomy know the config caused them."""
+    with pytest.raises(UserError):
+        make()
 
 
 def test_dataset_kwargs_typo_names_the_valid_ones():
