@@ -216,7 +216,7 @@ def test_imagefolder_png_and_jpeg(tmp_path):
     _image(tmp_path / "train" / "cat" / "a.png", (255, 0, 0))
     _image(tmp_path / "train" / "cat" / "b.JPG", (0, 0, 255), fmt="JPEG")
     _image(tmp_path / "train" / "dog" / "c.jpeg", (0, 255, 0), fmt="JPEG")
-    (tmp_path / "train" / "dog" / "notes.txt").write_text("ignored")
+    (tmp_path / "train" / "dog" / ".DS_Store").write_text("hidden files are ignored")
     d = load_dataset("imagefolder", root=tmp_path, split="train")
     assert d.classes == ("cat", "dog") and d.y.tolist() == [0, 0, 1] and d.input_shape == (3, 4, 6)
     assert d.x[0, :, 0, 0].tolist() == [1.0, 0.0, 0.0]  # PNG is lossless

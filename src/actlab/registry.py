@@ -13,9 +13,15 @@ import fnmatch
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-__all__ = ["Registry", "normalize_name"]
+from .errors import UserError
+
+__all__ = ["Registry", "UnknownNameError", "normalize_name"]
 
 T = TypeVar("T")
+
+
+class UnknownNameError(UserError, ValueError):
+    """A name that is not registered; the message quotes it and the closest valid names."""
 
 
 def normalize_name(name: str) -> str:
@@ -88,7 +94,7 @@ class Registry(Generic[T]):
             try:
                 canonical = self.canonical(base) + suffix
             except ValueError as e:
-                raise ValueError(
+                raise UnknownNameError(
                     f"unknown {self.kind} {key!r} (a derived name '<{self.kind}>{suffix}' needs a registered base): {e}"
                 ) from None
             if canonical in self._entries or canonical in self._aliases:  # e.g. an alias of the base
@@ -112,7 +118,7 @@ class Registry(Generic[T]):
         close = difflib.get_close_matches(key, choices, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         cli = " or `actlab list`" if self.kind == "activation" else ""
-        raise ValueError(f"unknown {self.kind} {name!r}{hint} (list them with actlab.list_{self.kind}s(){cli})")
+        raise UnknownNameError(f"unknown {self.kind} {name!r}{hint} (list them with actlab.list_{self.kind}s(){cli})")
 
     def get(self, name: str) -> T:
         key = self.canonical(name)

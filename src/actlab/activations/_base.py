@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import ClassVar, NamedTuple
 
@@ -36,10 +37,28 @@ from ._info import ActivationInfo
 from ._policy import fused_forward
 
 __all__ = [
-    "Activation", "Constraint", "FormulaCall", "Identity", "Positive", "IMPLS", "HALF_DTYPES", "fp32_if_half",
+    "Activation", "Constraint", "FormulaCall", "Identity", "Positive", "IMPLS", "HALF_DTYPES", "check_input",
+    "fp32_if_half",
 ]
 
 IMPLS = ("auto", "eager", "fused")
+
+
+def check_input(module: nn.Module, x: torch.Tensor) -> None:
+    """Raises ``TypeError`` unless ``x`` is a real floating-point tensor (activations are not defined
+    on integer, boolean or complex tensors: ``ada`` would return zeros for int64)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{type(module).__name__} expects a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{type(module).__name__} expects a floating-point tensor (float16/bfloat16/float32/float64), got "
+            f"dtype {x.dtype}; convert the input first, e.g. x.float()"
+        )
+
+
+def _is_positive_int(v: object) -> bool:
+    """An int >= 1 (numpy ints too), not a bool and not a float such as 2.7 (or 2.0)."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 1
 
 
 class FormulaCall(NamedTuple):
@@ -128,7 +147,12 @@ class Activation(nn.Module):
         super().__init__()
         if shape not in ("scalar", "channel"):
             raise ValueError(f"shape must be 'scalar' or 'channel', got {shape!r}")
-        if shape == "channel" and (num_channels is None or int(num_channels) < 1):
+        if num_channels is not None and not _is_positive_int(num_channels):
+            raise ValueError(
+                f"{type(self).__name__}: num_channels must be a positive int, got {num_channels!r}; pass the "
+                "input's channel count, e.g. num_channels=64"
+            )
+        if shape == "channel" and num_channels is None:
             raise ValueError(
                 f"{type(self).__name__}: shape='channel' needs num_channels (a positive int), got "
                 f"{num_channels!r}; pass num_channels=C or use shape='scalar'"
@@ -163,6 +187,11 @@ class Activation(nn.Module):
     ) -> None:
         """Declares a parameter. Stored as ``name`` (unconstrained) or ``name_raw`` (constrained)."""
         constraint = constraint or Identity()
+        if isinstance(init, bool) or not math.isfinite(float(init)):
+            raise ValueError(
+                f"{type(self).__name__}: parameter {name} must be a finite number, got {init!r}; "
+                "pass a finite initial value"
+            )
         pshape = shape or self.shape
         n = 1 if pshape == "scalar" else self.num_channels
         if n is None:
@@ -231,6 +260,7 @@ class Activation(nn.Module):
         return call.fn(z, *call.params, *call.consts).to(x.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(self, x)
         if self.impl != "eager":
             out = fused_forward(self, x)
             if out is not None:

@@ -7,11 +7,13 @@ from typing import Any
 
 from torch import nn
 
+from ..errors import UserError
 from ..registry import Registry
 from ._base import Activation
 from ._info import ActivationInfo
 
 __all__ = [
+    "ActivationArgumentError",
     "register_activation",
     "create_activation",
     "list_activations",
@@ -22,6 +24,10 @@ __all__ = [
 ]
 
 ACTIVATIONS: Registry[type[nn.Module]] = Registry("activation")
+
+
+class ActivationArgumentError(UserError, ValueError):
+    """An argument the activation's constructor does not take; the message lists the valid ones."""
 
 
 class _FunctionActivation(Activation):
@@ -130,7 +136,7 @@ def create_activation(name: str, **params: Any) -> nn.Module:
     if valid is not None:
         bad = [k for k in params if k not in valid]
         if bad:
-            raise ValueError(
+            raise ActivationArgumentError(
                 f"activation {name!r} does not take argument(s) {bad}; valid arguments: {valid}"
             )
     return cls(**params)

@@ -139,6 +139,8 @@ class LeakyADA(_ADABase):
         trainable_beta: bool = False, **kw,
     ) -> None:
         super().__init__(alpha=alpha, beta=beta, trainable=trainable, trainable_beta=trainable_beta, **kw)
+        if not math.isfinite(float(leak)):
+            raise ValueError(f"LeakyADA: leak must be a finite number, got {leak!r} (the papers use 0.01)")
         self.leak = float(leak)
 
     formula = staticmethod(leaky_ada)

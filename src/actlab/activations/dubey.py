@@ -140,8 +140,8 @@ class SRS(Activation):
         if not (beta > 0 and alpha / beta > min_ratio):
             raise ValueError(f"SRS needs beta > 0 and alpha/beta > min_ratio={min_ratio}, got alpha={alpha}, "
                              f"beta={beta}; raise alpha or lower min_ratio (> 1/e)")
-        if not eps >= 0:
-            raise ValueError(f"SRS eps must be >= 0, got {eps}")
+        if not (eps >= 0 and math.isfinite(eps)):
+            raise ValueError(f"SRS eps must be a finite number >= 0, got {eps}")
         super().__init__(**kw)
         self.eps = float(eps)
         self.min_ratio = float(min_ratio)
@@ -240,23 +240,32 @@ PAU_LEAKY_RELU_INIT: tuple[tuple[float, ...], tuple[float, ...]] = (
 @functools.cache
 def pau_formula(m: int, n: int, form: str = "abs_sum"):
     """PAU's formula for degrees (m, n): ``fn(x, a_0, ..., a_m, b_1, ..., b_n)`` (one function per
-    configuration, so each gets its own fused kernel)."""
+    configuration, so each gets its own fused kernel).
+
+    Evaluated in float64 and returned in the input's dtype: in float32 ``x^5 / x^4`` is
+    ``inf / inf`` (NaN in value and gradient) from ``|x| = 5e9`` on, while float64 holds
+    ``x^5`` and the gradient's ``(1 + |Q|)^2`` up to the largest float32 (for coefficients of
+    order 1). Rescaling by ``1 / x`` instead keeps the values finite but not the gradient
+    (``x * R'(1 / x) * (-1 / x^2)`` overflows in the middle).
+    """
 
     def fn(x: torch.Tensor, *coef: torch.Tensor) -> torch.Tensor:
-        a, b = coef[: m + 1], coef[m + 1:]
+        z = x.double()
+        c = [v.double() for v in coef]
+        a, b = c[: m + 1], c[m + 1:]
         p = a[m]
         for ak in reversed(a[:m]):  # Horner
-            p = p * x + ak
+            p = p * z + ak
         q: torch.Tensor | int  # the int 0 when the sum below has no terms (n = 0)
         if form == "abs_sum":
             q = b[n - 1]
             for bk in reversed(b[: n - 1]):
-                q = q * x + bk
-            q = (q * x).abs()
+                q = q * z + bk
+            q = (q * z).abs()
         else:
-            ax = x.abs()
-            q = sum(bk.abs() * ax ** (k + 1) for k, bk in enumerate(b))
-        return p / (1.0 + q)
+            az = z.abs()
+            q = sum(bk.abs() * az ** (k + 1) for k, bk in enumerate(b))
+        return (p / (1.0 + q)).to(x.dtype)
 
     fn.__name__ = fn.__qualname__ = f"pau_{m}_{n}_{form}"
     return fn
@@ -284,8 +293,8 @@ class PAU(Activation):
     (:data:`PAU_LEAKY_RELU_INIT`) are our least-squares fit of leaky ReLU (slope 0.01) on [-3, 3],
     as the paper initialises from a fitted leaky ReLU; with them PAU(0) = 0, PAU'(0) = 0.505 and
     the function is smooth but not monotonic (a dip of 1e-4 near x = -0.25). Other degrees start
-    from zeros except ``a_1 = 1`` (the identity). Half inputs are computed in float32 (x^5 overflows
-    float16 above |x| = 9.2).
+    from zeros except ``a_1 = 1`` (the identity). The formula is evaluated in float64 (x^5 overflows
+    float16 above |x| = 9.2 and float32 above 5e9), the result returned in the input's dtype.
 
     Coefficients are trainable vectors (``numerator``: m + 1 values, ``denominator``: n values);
     ``shape="channel"`` gives each channel its own coefficients, stored as (C, m + 1) and (C, n).
@@ -313,6 +322,9 @@ class PAU(Activation):
             numerator = PAU_LEAKY_RELU_INIT[0] if (m, n) == (5, 4) else (0.0, 1.0) + (0.0,) * (m - 1)
         if denominator is None:
             denominator = PAU_LEAKY_RELU_INIT[1] if (m, n) == (5, 4) else (0.0,) * n
+        bad = [v for v in (*numerator, *denominator) if not math.isfinite(float(v))]
+        if bad:
+            raise ValueError(f"PAU: coefficients must be finite numbers, got {bad[0]!r}; pass finite initial values")
         if len(numerator) != m + 1 or len(denominator) != n:
             raise ValueError(f"PAU degrees {degrees} need {m + 1} numerator and {n} denominator coefficients, "
                              f"got {len(numerator)} and {len(denominator)}")

@@ -49,7 +49,11 @@ class GELU(Activation):
 
 
 def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
-    return F.gelu(x, approximate="tanh")
+    """``F.gelu(x, approximate="tanh")`` for ``|x| <= 10`` and ``relu(x)`` beyond, where the two are
+    equal in float32 and float64 (``tanh(43.6) = 1``) and the native backward would compute
+    ``0 * inf = NaN`` once ``x^3`` overflows (``|x| >= 2e19`` in float32)."""
+    big = x.abs() > 10.0
+    return torch.where(big, torch.relu(x), F.gelu(torch.where(big, torch.zeros_like(x), x), approximate="tanh"))
 
 
 @register_activation(ActivationInfo(

@@ -16,6 +16,7 @@ arXiv 2105.09513); the authors' scripts and deepxde.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -65,8 +66,10 @@ def _shape_from_mode(mode: str | None, kw: dict[str, Any], cls: str) -> dict[str
 
 
 def _check_n(n: float, cls: str) -> float:
-    if not n > 0:
-        raise ValueError(f"{cls}: the scale factor n must be > 0 (the papers use n >= 1, e.g. 10), got {n!r}")
+    if not (n > 0 and math.isfinite(n)):
+        raise ValueError(
+            f"{cls}: the scale factor n must be a finite number > 0 (the papers use n >= 1, e.g. 10), got {n!r}"
+        )
     return float(n)
 
 
@@ -89,14 +92,18 @@ def laaf_formula(base: Callable[..., T], k: int) -> Callable[..., T]:
 def rowdy_formula(base: Callable[..., T], k: int, num_sines: int) -> Callable[..., T]:
     """Rowdy's formula over a base formula with ``k`` parameters:
     ``fn(x, a, c_1, f_1, ..., c_K, f_K, *base_params, n, *base_consts)``
-    ``= base(n a x, ...) + sum_j n c_j sin(j n f_j x)``."""
+    ``= base(n a x, ...) + sum_j n c_j sin(j n f_j x)``; a sine term whose phase ``j n f_j x``
+    overflows the float range (only near the largest float) contributes 0, not NaN."""
     s = 2 * num_sines
 
     def fn(x: T, a: T, *rest: Any) -> T:
         n = rest[s + k]
         out = base(n * a * x, *rest[s:s + k], *rest[s + k + 1:])
         for j in range(num_sines):
-            out = out + n * rest[2 * j] * torch.sin((j + 1) * n * rest[2 * j + 1] * x)
+            # the phase overflows near the largest float (sin(inf) = NaN): its term is 0 there
+            phase = (j + 1) * n * rest[2 * j + 1] * x
+            ok = torch.isfinite(phase)
+            out = out + n * rest[2 * j] * torch.where(ok, torch.sin(torch.where(ok, phase, 0.0)), 0.0)
         return out
 
     fn.__name__ = fn.__qualname__ = f"rowdy_{getattr(base, '__name__', 'base')}_{num_sines}"
@@ -228,6 +235,8 @@ class LAAFGlobal:
     def __init__(self, base: str, n: float, a: float | None, base_params: Mapping[str, Any] | None) -> None:
         self.base, self.n = canonical_activation_name(base), _check_n(n, "laaf_global")
         self.base_params = dict(base_params or {})
+        if a is not None and not math.isfinite(float(a)):
+            raise ValueError(f"laaf_global: parameter a must be a finite number, got {a!r}; pass a finite value")
         self.a = nn.Parameter(torch.tensor(1.0 / self.n if a is None else float(a)))
 
     def __call__(self) -> LAAF:

@@ -24,7 +24,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._base import Activation, FormulaCall
+from ._base import Activation, FormulaCall, check_input
 from ._info import ActivationInfo, Paper, ParamSpec
 from ._registry import register_activation
 
@@ -224,6 +224,7 @@ class RReLU(Activation):
         return None if self.training else super().formula_call(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(self, x)
         if not self.training:
             return super().forward(x)
         if self.impl == "fused":

@@ -161,6 +161,7 @@ class BenchConfig:
             seeds=tuple(_int(f"grid.seeds[{i}]", s) for i, s in enumerate(_list(grid, "seeds", [0]))),
             recipe=recipe,
         )
+        _check_shadowed(cfg)
         labels = [a.label for a in cfg.activations]
         dup = sorted({x for x in labels if labels.count(x) > 1})
         if dup:
@@ -343,6 +344,21 @@ def _parse_act(i: int, a: Any) -> ActSpec:
         dict(_type(f"grid.activations[{i}].params", a.get("params", {}), dict)),
         _type(f"grid.activations[{i}].label", a.get("label", ""), str),
     )
+
+
+def _check_shadowed(cfg: BenchConfig) -> None:
+    """A recipe key that an optimizer entry also sets would be silently overridden by it: an error."""
+    for i, opt in enumerate(cfg.optimizers):
+        for where, recipe in [("recipe", cfg.recipe)] + [(f"grid.tasks[{j}].recipe", t.recipe)
+                                                           for j, t in enumerate(cfg.tasks)]:
+            both = sorted(set(recipe) & set(opt.params))
+            if both:
+                k = both[0]
+                raise BenchConfigError(
+                    f"{where}.{k} = {recipe[k]!r} would be overridden by grid.optimizers[{i}] "
+                    f"({opt.name}, {k} = {opt.params[k]!r}); set {k} in the optimizer entry, "
+                    f"e.g. --set 'grid.optimizers=[{{name=\"{opt.name}\", {k}={recipe[k]!r}}}]'"
+                )
 
 
 def _parse_opt(i: int, o: Any) -> OptSpec:

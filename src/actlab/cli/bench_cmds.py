@@ -31,7 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus-per-task", type=float, default=0.0, help="Ray: GPU fraction per run, e.g. 0.25 (default 0)")
     p.add_argument("--cpus-per-task", type=float, default=1.0, help="Ray: CPUs per run (default 1)")
     p.add_argument("--retry-failed", action="store_true", help="re-run cells stored as failed")
-    p.add_argument("--dry-run", action="store_true", help="validate the config and print the grid size only")
+    p.add_argument("--dry-run", action="store_true",
+                   help="build every distinct cell (data, model, activation, init, optimizer, device) without "
+                   "training; report each problem once")
     p.add_argument("--no-report", action="store_true", help="skip writing the report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_bench)
@@ -55,8 +57,12 @@ def _bench(args: argparse.Namespace) -> int:
         f"{len(cfg.optimizers)} optimizers x {len(cfg.seeds)} seeds = {len(cells)} runs; database {args.db}",
         file=sys.stderr,
     )
-    if args.dry_run:
-        return 0
+    if args.dry_run:  # build every distinct cell without training (actlab.bench.preflight)
+        from ..bench.preflight import check_cells, format_problems
+
+        problems = check_cells(cells)
+        print(format_problems(problems, cells), file=sys.stderr)
+        return 2 if problems else 0
     with ResultStore(args.db) as store:
         if args.backend == "ray":
             from ..bench.ray_backend import run_grid_ray

@@ -38,6 +38,10 @@ def _run(args: argparse.Namespace) -> int:
     from ..init import autoinit, measure_init
     from ..models import create_model, model_info
 
+    if args.num_classes < 1:
+        raise ValueError(f"--num-classes must be a positive integer, got {args.num_classes}")
+    if args.batch_size < 2:
+        raise ValueError(f"--batch-size must be >= 2 (a variance needs two samples), got {args.batch_size}")
     info = model_info(args.model)
     kw = dict(info.test_kwargs) if args.tiny else {}
     shape = info.test_shape if args.tiny else info.input_shape

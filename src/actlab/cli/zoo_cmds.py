@@ -9,8 +9,9 @@ from pathlib import Path
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list registered activations")
     p.add_argument("pattern", nargs="?", default=None, help="shell pattern, e.g. 'ada*'")
-    p.add_argument("--trainable", action="store_true", default=None, help="only trainable activations")
-    p.add_argument("--fixed", dest="trainable", action="store_false", help="only fixed activations")
+    kind = p.add_mutually_exclusive_group()  # both at once is a contradiction: argparse says so, exit 2
+    kind.add_argument("--trainable", action="store_true", default=None, help="only trainable activations")
+    kind.add_argument("--fixed", dest="trainable", action="store_false", help="only fixed activations")
     p.set_defaults(func=_list)
 
     p = sub.add_parser("show", help="print the property-table row of an activation")

@@ -11,6 +11,8 @@ next-token targets ``(N, T)``, :data:`IGNORE_INDEX` where a position is not scor
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,12 +28,14 @@ __all__ = [
     "IGNORE_INDEX",
     "TensorData",
     "DatasetInfo",
+    "DatasetArgumentError",
     "DatasetError",
     "DatasetNotFoundError",
     "DATASETS",
     "register_dataset",
     "load_dataset",
     "list_datasets",
+    "dataset_arguments",
     "dataset_info",
     "default_root",
     "channel_stats",
@@ -51,6 +55,10 @@ class DatasetError(UserError, ValueError):
 
 class DatasetNotFoundError(DatasetError, FileNotFoundError):
     """A dataset file or folder does not exist; the message says where it was looked for."""
+
+
+class DatasetArgumentError(UserError, TypeError):
+    """A keyword argument that the dataset's loader does not take; the message lists the valid ones."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,6 +155,8 @@ class DatasetInfo:
             their sub-folders).
         on_disk: whether it reads files under ``root`` (False: embedded or generated).
         description: one line for ``actlab list``.
+        recipe: the recommended training recipe (``TrainConfig`` fields: optimizer, lr, epochs...)
+            that ``actlab train`` uses for the fields the user does not set; empty: the defaults.
     """
 
     name: str
@@ -154,18 +164,25 @@ class DatasetInfo:
     splits: tuple[str, ...] | None
     on_disk: bool
     description: str
+    recipe: dict = dataclasses.field(default_factory=dict)
 
 
 DATASETS: Registry[DatasetInfo] = Registry("dataset")
 
 
 def register_dataset(
-    name: str, *, splits: tuple[str, ...] | None, on_disk: bool, description: str, aliases: tuple[str, ...] = ()
+    name: str, *, splits: tuple[str, ...] | None, on_disk: bool, description: str, aliases: tuple[str, ...] = (),
+    recipe: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., TensorData]], Callable[..., TensorData]]:
-    """Decorator registering ``loader(root, split, **kw) -> TensorData`` under ``name``."""
+    """Decorator registering ``loader(root, split, **kw) -> TensorData`` under ``name``.
+
+    ``recipe``: the recommended ``TrainConfig`` fields for this dataset (see :class:`DatasetInfo`).
+    """
 
     def deco(fn: Callable[..., TensorData]) -> Callable[..., TensorData]:
-        info = DatasetInfo(name, fn, None if splits is None else tuple(splits), on_disk, description)
+        info = DatasetInfo(
+            name, fn, None if splits is None else tuple(splits), on_disk, description, dict(recipe or {})
+        )
         DATASETS.add(name, info, aliases=aliases)
         return fn
 
@@ -206,10 +223,34 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, split: str = 
         raise ValueError(f"split must be a non-empty str, got {split!r}")
     if info.splits is not None and split not in info.splits:
         raise ValueError(f"dataset {info.name!r} has no split {split!r}; choose one of {list(info.splits)}")
+    _check_kwargs(info, kw)
     if info.on_disk:
         base = Path(root).expanduser() if root is not None else default_root() / info.name
         return info.loader(base, split, **kw)
     return info.loader(None, split, **kw)
+
+
+def dataset_arguments(name: str) -> list[str] | None:
+    """The keyword arguments (``dataset_kwargs``) the dataset's loader takes; ``None`` if it takes any."""
+    params = list(inspect.signature(DATASETS.get(name).loader).parameters.values())[2:]  # after (root, split)
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _check_kwargs(info: DatasetInfo, kw: dict[str, Any]) -> None:
+    valid = dataset_arguments(info.name)
+    bad = [k for k in kw if valid is not None and k not in valid]
+    if not bad:
+        return
+    hints = []
+    for k in bad:
+        close = difflib.get_close_matches(k, valid or [], n=3, cutoff=0.5)
+        hints.append(f"{k!r}" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""))
+    raise DatasetArgumentError(
+        f"dataset {info.name!r} does not take the argument(s) {', '.join(hints)}; "
+        f"valid dataset_kwargs: {', '.join(valid or []) or 'none'}"
+    )
 
 
 def list_datasets(pattern: str | None = None) -> list[str]:

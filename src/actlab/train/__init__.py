@@ -8,6 +8,7 @@ from .metrics import evaluate, per_class_metrics
 from .optim import make_optimizer, make_schedule, schedule_factor
 from .reinit import LayerwiseReinit, ReinitReport
 from .result import EvalMetrics, RunResult
+from .setup import check_config
 from .transfer import FixedFeatureResult, finetune, fixed_feature_eval, penultimate_features, replace_head
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ReinitReport",
     "RunResult",
     "TrainConfig",
+    "check_config",
     "evaluate",
     "finetune",
     "fixed_feature_eval",

@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -22,6 +23,20 @@ INITS = ("default", "kaiming", "lecun", "siren", "autoinit", "autoinit-fit")  # 
 AUGMENTS = ("none", "crop_flip")
 DEVICES = ("auto", "cpu", "cuda")
 PAD_MODES = ("zeros", "reflect", "replicate")
+
+
+# keys of the kwargs dicts that train_one sets itself, and where their value comes from
+_RESERVED: dict[str, dict[str, str]] = {
+    "model_kwargs": {
+        "act": "set the activation with TrainConfig.act and its parameters with act_params",
+        "num_classes": "it is the dataset's number of classes",
+        "in_chans": "it is the dataset's channel (or feature) count",
+    },
+    "dataset_kwargs": {
+        "root": "set the folder with TrainConfig.data_root",
+        "split": "the run loads the train and test splits (use val_fraction for a validation split)",
+    },
+}
 
 
 class ConfigError(UserError, ValueError):
@@ -131,7 +146,18 @@ class TrainConfig:
         object.__setattr__(self, "milestones", tuple(self.milestones))
         for name, hint in _hints().items():  # canonical types, so that equal configs hash equally
             if hint is float:
-                object.__setattr__(self, name, float(getattr(self, name)))
+                try:
+                    object.__setattr__(self, name, float(getattr(self, name)))
+                except OverflowError as e:  # an int beyond the float range, e.g. 10**400
+                    raise ConfigError(f"{name} must be a finite number, got an int too large for a float") from e
+                if not math.isfinite(getattr(self, name)):
+                    raise ConfigError(f"{name} must be a finite number, got {getattr(self, name)}")
+        for name in ("dataset_kwargs", "model_kwargs", "act_params"):
+            _check_finite(name, getattr(self, name))
+        for name, reserved in _RESERVED.items():
+            clash = sorted(set(getattr(self, name)) & set(reserved))
+            if clash:
+                raise ConfigError(f"{name}.{clash[0]} is set by train_one: {reserved[clash[0]]}")
         if self.epochs is None and self.steps is None:
             object.__setattr__(self, "epochs", 10)
         for m in self.milestones:
@@ -151,12 +177,12 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and v < 1:
                 raise ConfigError(f"{name} must be >= 1, got {v}")
-        for name in ("lr", "decay_epochs"):
+        for name in ("lr", "decay_epochs", "gamma"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
         for name in (
-            "weight_decay", "act_weight_decay", "act_lr_scale", "langevin_sigma", "warmup_steps", "crop_padding",
-            "reinit_generations",
+            "momentum", "weight_decay", "act_weight_decay", "act_lr_scale", "langevin_sigma", "warmup_steps",
+            "crop_padding", "reinit_generations",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
@@ -207,6 +233,18 @@ class TrainConfig:
 def _hints() -> dict[str, Any]:
     hints = typing.get_type_hints(TrainConfig)
     return {f.name: hints[f.name] for f in dataclasses.fields(TrainConfig)}
+
+
+def _check_finite(path: str, value: Any) -> None:
+    """Raises :class:`ConfigError` naming the first non-finite float inside ``value`` (dicts and lists)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path} must be a finite number, got {value}")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_finite(f"{path}.{k}", v)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_finite(f"{path}[{i}]", v)
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -18,8 +18,6 @@ than :data:`~actlab.data.IGNORE_INDEX`); accuracies count those positions.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import inspect
 import math
 import time
 from collections.abc import Callable
@@ -37,23 +35,15 @@ from .metrics import evaluate
 from .optim import make_optimizer, make_schedule
 from .reinit import LayerwiseReinit
 from .result import EvalMetrics, RunResult
+from .setup import build_model, check_device_options, check_outputs, derive_seed, resolve_device
 
-__all__ = ["train_one", "resolve_device", "derive_seed"]
+__all__ = ["train_one", "resolve_device", "derive_seed", "DIVERGENCE_FACTOR", "DIVERGENCE_STEPS"]
 
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU raises."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' but torch.cuda.is_available() is False; use device='cpu' or 'auto'")
-    return torch.device(device)
-
-
-def derive_seed(seed: int, *tags: Any) -> int:
-    """A 63-bit seed derived from ``seed`` and tags, so that each random stream is independent."""
-    h = hashlib.sha256(repr((seed, *tags)).encode()).digest()
-    return int.from_bytes(h[:8], "little") >> 1
+#: a run has diverged when a training loss is non-finite, or when the loss stays above
+#: ``DIVERGENCE_FACTOR * max(initial loss, 1)`` for ``DIVERGENCE_STEPS`` optimizer steps in a row
+#: (half the budget for runs shorter than twice that); the run is then stopped. Any optimizer.
+DIVERGENCE_FACTOR = 100.0
+DIVERGENCE_STEPS = 10
 
 
 def train_one(
@@ -75,31 +65,27 @@ def train_one(
 
     Returns:
         The :class:`RunResult`; ``diverged`` is set (and the run stopped) if the training loss
-        became NaN or infinite.
+        became NaN or infinite, or stayed far above the initial loss (see :data:`DIVERGENCE_FACTOR`).
 
     Raises:
-        ValueError: CUDA-only options (``amp_bf16``, ``channels_last``) on a CPU device, a
+        ConfigError: CUDA-only options (``amp_bf16``, ``channels_last``) on a CPU device, a
             one-output model on a dataset with more than two classes, unknown names.
     """
     t_start = time.perf_counter()
     device = resolve_device(cfg.device)
-    if device.type != "cuda" and (cfg.amp_bf16 or cfg.channels_last):
-        raise ValueError(
-            f"amp_bf16 and channels_last are CUDA-only but the run is on {device}; set them to False or use "
-            "device='cuda'"
-        )
+    check_device_options(cfg, device)
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     if cuda_devices:
         torch.cuda.reset_peak_memory_stats(device)
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(derive_seed(cfg.seed, "global"))
         train, val, test = prepare_data(cfg, device, seed=derive_seed(cfg.seed, "split"))
-        net = model if model is not None else _build_model(cfg, train)
+        net = model if model is not None else build_model(cfg, train)
         net.to(device)
         if cfg.channels_last:
             # torch's stubs lack Module.to(memory_format=...), which it accepts at runtime
             net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        binary = _check_outputs(net, train)
+        binary = check_outputs(net, train)
         run = _Run(cfg, net, train, val, test, binary, device, on_epoch)
         run.train_generations()
     if cuda_devices:
@@ -130,60 +116,6 @@ def train_one(
     )
 
 
-def _build_model(cfg: TrainConfig, train: Split) -> nn.Module:
-    """Builds ``cfg.model`` on CPU under the (forked, seeded) global RNG, then applies ``cfg.init``.
-
-    ``in_chans`` is the data's channel count (the flattened feature count for models whose
-    ``input_shape`` is flat; the vocabulary for token models); builders that take ``image_size``,
-    ``length`` or ``context`` get the data's spatial size or sequence length unless
-    ``model_kwargs`` sets it."""
-    from ..init import init_model
-    from ..models import create_model, model_info
-
-    info = model_info(cfg.model)
-    _check_model_fits_data(cfg, info.tokens, train)
-    shape = train.x.shape[1:]
-    in_chans = train.num_classes if info.tokens else math.prod(shape) if len(info.input_shape) == 1 else shape[0]
-    kw = dict(cfg.model_kwargs)
-    accepted = inspect.signature(info.builder).parameters
-    if "image_size" in accepted and "image_size" not in kw and len(shape) == 3 and shape[1] == shape[2]:
-        kw["image_size"] = shape[1]  # builders sized for 32x32 by default also take 28x28 data
-    if "length" in accepted and "length" not in kw and len(shape) == 2:
-        kw["length"] = shape[1]
-    if info.tokens and "context" in accepted and "context" not in kw:
-        kw["context"] = shape[0]
-    net = create_model(cfg.model, num_classes=train.num_classes, in_chans=in_chans, act=cfg.act_spec, **kw)
-    example = train.x[: min(len(train.x), 256)].cpu()
-    gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "init"))
-    if cfg.init.startswith("autoinit"):
-        init_model(net, cfg.init, example)
-    else:
-        init_model(net, cfg.init, example, **({} if cfg.init == "default" else {"generator": gen}))
-    return net
-
-
-def _check_model_fits_data(cfg: TrainConfig, tokens: bool, train: Split) -> None:
-    """Token models need a sequence task and the other models need float inputs; AutoInit has no
-    rule for embeddings."""
-    sequence = not train.x.is_floating_point()
-    if tokens and not sequence:
-        raise ValueError(
-            f"model {cfg.model!r} reads token ids (a sequence task such as modular_add, associative_recall or sort), "
-            f"but dataset {cfg.dataset!r} holds float inputs of shape {tuple(train.x.shape[1:])}; use a sequence "
-            "dataset, or a model for float inputs (e.g. 'vit' for images, 'mlp')"
-        )
-    if sequence and not tokens:
-        raise ValueError(
-            f"dataset {cfg.dataset!r} is a sequence task (int64 token ids, per-position targets) but model "
-            f"{cfg.model!r} takes float inputs; use a token model (model='gpt')"
-        )
-    if sequence and cfg.init.startswith("autoinit"):
-        raise ValueError(
-            f"init={cfg.init!r}: AutoInit has no rule for token embeddings; use init='default' (GPT-2's "
-            "initialization), 'kaiming' or 'lecun' for a token model"
-        )
-
-
 def _saved_bytes_per_sample(net: nn.Module, train: Split, batch_size: int) -> int:
     """Bytes autograd saves for backward per sample in one training forward of a training batch.
 
@@ -195,28 +127,6 @@ def _saved_bytes_per_sample(net: nn.Module, train: Split, batch_size: int) -> in
     """
     xb = train.x[:batch_size].clone()  # own storage: a view would be counted at the dataset's size
     return round(forward_saved_bytes(net, xb) / len(xb))
-
-
-def _check_outputs(net: nn.Module, train: Split) -> bool:
-    """True for a one-output (binary, BCE) model; raises when outputs and classes disagree."""
-    with torch.no_grad():
-        was = net.training
-        net.eval()
-        out = net(train.x[:2])
-        net.train(was)
-    if train.y.dim() > 1 and tuple(out.shape[:-1]) != tuple(train.y[:2].shape):
-        raise ValueError(
-            f"a sequence task needs logits (B, T, vocabulary) for its targets (B, T) = {tuple(train.y[:2].shape)}, "
-            f"but the model returns {tuple(out.shape)}"
-        )
-    k = out.shape[-1] if out.dim() > 1 else 1
-    if k == 1:
-        if train.num_classes != 2:
-            raise ValueError(f"a one-output model needs a 2-class dataset, got {train.num_classes} classes")
-        return True
-    if k != train.num_classes:
-        raise ValueError(f"the model has {k} outputs but the dataset has {train.num_classes} classes")
-    return False
 
 
 def _loss(out: torch.Tensor, y: torch.Tensor, binary: bool, smoothing: float) -> torch.Tensor:
@@ -259,6 +169,8 @@ class _Run:
         self.act_rows: list[dict] = []
         self.step, self.epochs_run, self.loop_time = 0, 0.0, 0.0
         self.diverged_step: int | None = None
+        self.initial_loss: float | None = None  # the loss of the first step (the model as initialized)
+        self.high_streak = 0  # consecutive steps with the loss above the divergence threshold
         self.message = ""
         self.best_val: EvalMetrics | None = None
         self.best_val_epoch: int | None = None
@@ -317,14 +229,7 @@ class _Run:
             g_step += n_batches
             self.step += n_batches
             self.epochs_run += n_batches / self.steps_per_epoch
-            bad = ~torch.isfinite(losses)
-            if bool(bad.any()):
-                first = int(bad.nonzero()[0, 0])
-                self.diverged_step = self.step - n_batches + first
-                self.message = (
-                    f"diverged: non-finite training loss at step {self.diverged_step} (generation {g}, "
-                    f"epoch {epoch + 1}); the run was stopped. Try a smaller lr, warmup_steps, or a bounded activation."
-                )
+            self.check_divergence(g, epoch, losses.detach().cpu())
             last = epoch == self.epochs_total - 1 or self.diverged_step is not None
             evaluated = (epoch + 1) % cfg.eval_every == 0 or last
             test_acc = self.record(g, epoch, opt, losses, correct, seen) if evaluated else None
@@ -334,6 +239,32 @@ class _Run:
                                "steps_total": self.total_steps, "generation": g, "train_loss": float(losses.mean()),
                                "test_acc": test_acc})
             if self.diverged_step is not None:
+                return
+
+    def check_divergence(self, g: int, epoch: int, losses: torch.Tensor) -> None:
+        """Sets ``diverged_step`` and ``message`` when this epoch's losses (on CPU) show divergence."""
+        first_step = self.step - len(losses)
+        where = f"(generation {g}, epoch {epoch + 1}); the run was stopped. Try a smaller lr, warmup_steps"
+        bad = ~torch.isfinite(losses)
+        if bool(bad.any()):
+            self.diverged_step = first_step + int(bad.nonzero()[0, 0])
+            self.message = (
+                f"diverged: non-finite training loss at step {self.diverged_step} {where}, or a bounded activation."
+            )
+            return
+        if self.initial_loss is None and len(losses):
+            self.initial_loss = float(losses[0])
+        limit = DIVERGENCE_FACTOR * max(self.initial_loss or 0.0, 1.0)
+        need = min(DIVERGENCE_STEPS, max(1, self.total_steps // 2))
+        for i, v in enumerate(losses.tolist()):
+            self.high_streak = self.high_streak + 1 if v > limit else 0
+            if self.high_streak >= need:
+                self.diverged_step = first_step + i - need + 1
+                self.message = (
+                    f"diverged: the training loss stayed above {DIVERGENCE_FACTOR:g} x max(initial loss "
+                    f"{self.initial_loss:.4g}, 1) for {need} steps from step {self.diverged_step} (last {v:.4g}) "
+                    f"{where}."
+                )
                 return
 
     def record(self, g: int, epoch: int, opt, losses, correct, seen) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,8 +38,8 @@ class EvalMetrics:
         return sum(self.recall) / len(self.recall) if self.recall else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"acc": _f(self.acc), "loss": _f(self.loss), "recall": [_f(v) for v in self.recall],
-                "f1": [_f(v) for v in self.f1], "n": self.n}
+        """Plain floats (non-finite ones included; :meth:`RunResult.to_dict` makes them JSON-safe)."""
+        return {"acc": self.acc, "loss": self.loss, "recall": list(self.recall), "f1": list(self.f1), "n": self.n}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> EvalMetrics:
@@ -72,9 +73,11 @@ class RunResult:
             batch, parameters not counted (activation memory; CPU has no allocator peak counter).
             Older results may carry ``"cpu_maxrss_delta"`` (growth of the process's peak RSS,
             ~0 for every run after the first in a process): do not compare those.
-        diverged: a non-finite training loss stopped the run (at the end of that epoch: losses
-            are checked once per epoch, not with a GPU sync per step); ``diverged_step`` is the
-            first such optimizer step (0-based) and ``message`` says so.
+        diverged: a non-finite training loss, or one that stayed above ``DIVERGENCE_FACTOR`` x
+            max(initial loss, 1) for ``DIVERGENCE_STEPS`` steps (:mod:`actlab.train.loop`), stopped
+            the run (at the end of that epoch: losses are checked once per epoch, not with a GPU
+            sync per step); ``diverged_step`` is the first such optimizer step (0-based) and
+            ``message`` says so.
         steps / epochs: optimizer steps taken, epochs (possibly fractional) run.
         n_params: trainable parameter count. device: where it ran.
     """
@@ -105,24 +108,29 @@ class RunResult:
         return self.test.acc
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe (non-finite floats become the strings ``"nan"``, ``"inf"``, ``"-inf"``)."""
+        """JSON-safe: every non-finite float becomes ``null`` and is listed in ``"nonfinite"`` as
+        ``[path, "nan" | "inf" | "-inf"]`` (``path`` a list of keys and indices), which
+        :meth:`from_dict` restores. ``json.dumps(..., allow_nan=False)`` accepts the result."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         for k in ("test", "best_val", "test_at_best_val"):
             out[k] = None if out[k] is None else out[k].to_dict()
-        out["curves"] = {k: [_f(v) for v in vs] for k, vs in self.curves.items()}
-        out["act_params"] = [{k: _f(v) for k, v in row.items()} for row in self.act_params]
-        for k in ("wall_time_s", "time_per_epoch_s", "epochs"):
-            out[k] = _f(out[k])
+        out["curves"] = {k: list(vs) for k, vs in self.curves.items()}
+        out["act_params"] = [dict(row) for row in self.act_params]
+        nonfinite: list[list[Any]] = []
+        out = _scrub(out, [], nonfinite)
+        out["nonfinite"] = nonfinite
         return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RunResult:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
         names = {f.name for f in dataclasses.fields(cls)}
+        d = dict(d)
+        nonfinite = d.pop("nonfinite", [])
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"RunResult.from_dict: unknown keys {sorted(unknown)}; valid: {sorted(names)}")
-        kw = dict(d)
+        kw = json_restore(d, nonfinite)
         for k in ("test", "best_val", "test_at_best_val"):
             if kw.get(k) is not None:
                 kw[k] = EvalMetrics.from_dict(kw[k])
@@ -134,11 +142,42 @@ class RunResult:
         return cls(**kw)
 
 
-def _f(v: Any) -> Any:
-    """Float to JSON: non-finite values as strings (JSON has no NaN)."""
+def _scrub(v: Any, path: list[Any], found: list[list[Any]]) -> Any:
+    """``v`` with non-finite floats replaced by ``None``, each recorded in ``found`` as ``[path, text]``."""
     if isinstance(v, float) and not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+        found.append([list(path), "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")])
+        return None
+    if isinstance(v, Mapping):
+        return {k: _scrub(x, [*path, k], found) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_scrub(x, [*path, i], found) for i, x in enumerate(v)]
     return v
+
+
+def json_restore(d: Mapping[str, Any], nonfinite: Any) -> dict[str, Any]:
+    """A copy of ``d`` with the values listed in ``nonfinite`` (see :meth:`RunResult.to_dict`) put back.
+
+    Raises:
+        ValueError: an entry that is not ``[path, "nan" | "inf" | "-inf"]`` or whose path is not in ``d``.
+    """
+    out: Any = json.loads(json.dumps(d))  # a deep copy of plain JSON data
+    for entry in nonfinite or []:
+        if not (isinstance(entry, list) and len(entry) == 2 and entry[1] in ("nan", "inf", "-inf")
+                and isinstance(entry[0], list) and entry[0]):
+            raise ValueError(
+                f"RunResult.from_dict: bad 'nonfinite' entry {entry!r}; expected [path, 'nan'|'inf'|'-inf']"
+            )
+        *head, last = entry[0]
+        node = out
+        try:
+            for k in head:
+                node = node[k]
+            if node[last] is not None:
+                raise ValueError(f"RunResult.from_dict: 'nonfinite' path {entry[0]} holds {node[last]!r}, not null")
+            node[last] = float(entry[1])
+        except (KeyError, IndexError, TypeError) as e:
+            raise ValueError(f"RunResult.from_dict: 'nonfinite' path {entry[0]} is not in the result ({e})") from e
+    return out
 
 
 def _u(v: Any) -> Any:
