@@ -186,7 +186,7 @@ class ResultStore:
         try:
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return conn
-        except sqlite3.OperationalError as e:
+        except sqlite3.Error as e:
             conn.close()
             if "readonly" not in str(e).lower() and "unable to open" not in str(e).lower():
                 raise StoreError(_explain(self.path, "opening it read-only", e)) from e
