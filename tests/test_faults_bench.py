@@ -285,7 +285,7 @@ def one_line_error(res, *words):
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr and 1 <= len(lines) <= 2, res.stderr
-    assert len(lines) == 1 or lines[0].startswith("bench 'faults': "), res.stderr
+    assert len(lines) == 1 or lines[0].startswith("bench '"), res.stderr
     for w in words:
         assert w in lines[-1], lines[-1]
     return lines[-1]

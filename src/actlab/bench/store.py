@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import os
 import platform
 import sqlite3
 import subprocess
@@ -163,6 +164,12 @@ class ResultStore:
         else:
             with self._errors("creating its folder"):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+            # SQLite needs the file and its folder (for the -wal and -shm files) writable.
+            for what, p in (("file", self.path), ("folder", self.path.parent)):
+                if p.exists() and not os.access(p, os.W_OK):
+                    raise StoreError(f"results database {str(self.path)!r}: its {what} is read-only, so no run can "
+                                     "be stored. `actlab report` can read it as it is; to bench, make the file and "
+                                     "its folder writable or pass --db a writable path")
             with self._errors("opening it"):
                 self._conn = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
         try:
