@@ -401,3 +401,99 @@ def test_two_concurrent_benches_never_train_one_cell_twice(cfg, tmp_path):
     trained = sorted(int(err.split(" trained")[0].split()[-1]) for _, err in outs)
     assert sorted(by_pid.values()) == [t for t in trained if t] and sum(trained) == N_CELLS  # each says what it trained
     assert n_rows(db) == N_CELLS
+
+
+# ------------------------------------------------------------------ what a report shows
+def test_after_a_set_override_a_plain_bench_reports_its_own_config(cfg, tmp_path, actlab):
+    """Finding 2: after `bench --set recipe.epochs=1`, a plain `bench` must report the 3-epoch runs."""
+    db = tmp_path / "b.db"
+    one = actlab(bench_args(cfg, db, "--workers", "1", "--set", "recipe.epochs=1"))
+    assert one.returncode == 0 and "12 trained" in one.stderr
+    plain = actlab(bench_args(cfg, db, "--workers", "1"))
+    assert plain.returncode == 0 and "12 trained, 0 already in the database" in plain.stderr
+    # fake accuracy: 0.5 + 0.1 (gelu: len 4 -> 0) ... + 0.05 (digits) + 0.002 * epochs, mean over seeds 0-3 (+0.015)
+    gelu = next(ln for ln in plain.stdout.splitlines() if " gelu " in ln)
+    assert "57.10" in gelu  # 3 epochs; the 1-epoch runs would read 56.70
+    assert "12 stored runs are not cells of this grid" in plain.stderr
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "12 finished runs, 0 failed" in md and "12 stored runs are not cells of this grid" in md
+    again = actlab(bench_args(cfg, db, "--workers", "1", "--set", "recipe.epochs=1", "--no-report"))
+    assert "0 trained, 12 already in the database" in again.stderr
+    view = actlab(["report", db, "-o", tmp_path / "r1", "--config", cfg, "--set", "recipe.epochs=1"])
+    assert view.returncode == 0 and "56.70" in next(ln for ln in view.stdout.splitlines() if " gelu " in ln)
+
+
+def _old_version_rows(db, cells, version):
+    """Stores ``cells`` as if an earlier actlab ``version`` had run them (their keys include the version)."""
+    from actlab.bench import cell_key
+
+    with ResultStore(db) as s:
+        for c in cells:
+            res = fake_train(c.config)
+            res["test"]["acc"] -= 0.3  # the old version trained worse: mixing would show
+            s.add(key=cell_key(c.config, version=version), bench="faults", task=c.task, method=c.method, seed=c.seed,
+                  config=c.config, result=res, error=None, start_time=0.0,
+                  prov={"versions": {"actlab": version, "torch": "x"}, "git_commit": None})
+
+
+def test_mixed_versions_are_never_ranked_together(cfg, tmp_path, actlab):
+    """Finding 4: after a version bump and an interrupted rerun, `report` ranked 11 new rows with 49 old ones."""
+    from actlab.bench import load_bench_config
+
+    db = tmp_path / "b.db"
+    cells = load_bench_config(path=cfg).cells()
+    _old_version_rows(db, cells, "0.0.9")
+    with ResultStore(db) as s:  # the interrupted rerun under the current version: 5 of 12 cells
+        run_grid(cells[:5], s, bench="faults", train_fn=fake_train, progress=False)
+    rep = actlab(["report", db, "-o", tmp_path / "r"])
+    assert rep.returncode == 0, rep.stderr
+    assert "left out: runs of other actlab versions (12 of 0.0.9)" in rep.stderr and "--version V" in rep.stderr
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "5 finished runs, 0 failed" in md and "actlab=0.0.9" not in md
+    old = actlab(["report", db, "-o", tmp_path / "r0", "--version", "0.0.9"])
+    assert old.returncode == 0 and "12 finished runs" in (tmp_path / "r0" / "report.md").read_text()
+    mixed = actlab(["report", db, "-o", tmp_path / "rm", "--all-versions"])
+    assert "mixes the runs of actlab 0.0.9, 0.1.0" in mixed.stderr
+    bench = actlab(bench_args(cfg, db, "--workers", "1"))  # a bench reports exactly its own (current) cells
+    assert "7 trained, 5 already in the database" in bench.stderr and "12 stored runs are not cells" in bench.stderr
+    nothing = actlab(["report", db, "-o", tmp_path / "rx", "--version", "9.9"])
+    one_line_error(nothing, "has no runs of actlab 9.9")
+
+
+def test_baselines_are_matched_on_the_run_config_not_the_label(tmp_path):
+    """Issue 14 'analysis': with two optimizers every 'vs relu' cell used to read n/a."""
+    from actlab.bench.analysis import collect, match_baselines, rank_methods
+    from actlab.bench.report import _cost
+
+    d = {"name": "o", "grid": {"datasets": ["digits"], "models": ["mlp"], "activations": ["relu", "gelu", "swish"],
+                               "optimizers": ["adam", {"name": "sgd", "lr": 0.1}], "seeds": [0, 1]},
+         "recipe": {"epochs": 1}}
+    cells = BenchConfig.from_dict(d, check_names=False).cells(dict)
+    with ResultStore(tmp_path / "b.db") as s:
+        run_grid(cells, s, bench="o", train_fn=fake_train, progress=False)
+        data = collect(s.rows())
+    bases = match_baselines(data, "relu")
+    assert bases[("digits/mlp", "gelu | adam")] == "relu | adam"
+    assert bases[("digits/mlp", "swish | sgd,lr=0.1")] == "relu | sgd,lr=0.1"
+    table, _ = _cost(data, rank_methods(data))
+    swish = next(r for r in table.rows if r[0] == "swish | adam")
+    assert swish[2] == f"{(1 + 5) / (1 + 4):.2f}x"  # fake time/epoch grows with len(act): swish 6 vs relu 5
+
+
+def test_a_failed_ray_connection_says_what_to_set(tmp_path, monkeypatch):
+    """Ray 2.59+ token authentication: the error names RAY_AUTH_TOKEN / RAY_AUTH_MODE=disabled."""
+    ray = pytest.importorskip("ray")
+    from actlab.bench import RayConnectError, run_grid_ray
+
+    def refuse(*a, **k):
+        raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.1:6379")
+
+    monkeypatch.setattr(ray, "init", refuse)
+    cells = crash_grid(acts=("relu",), seeds=(0, 1))
+    with ResultStore(tmp_path / "b.db") as s, pytest.raises(RayConnectError) as e:
+        run_grid_ray(cells, s, train_fn=fake_train, address="10.0.0.1:6379", progress=False)
+    msg = str(e.value)
+    assert "RAY_AUTH_TOKEN" in msg and "RAY_AUTH_MODE=disabled" in msg and "10.0.0.1:6379" in msg
+    with ResultStore(tmp_path / "b.db") as s:  # nothing stored, and the cells were not left claimed
+        assert s.count() == 0 and s.others_claims([c.key for c in cells], "nobody") == {}
+        assert len(s.claim([c.key for c in cells], "next-driver", 5)) == 2

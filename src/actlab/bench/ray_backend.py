@@ -97,6 +97,7 @@ def run_grid_ray(
             try:
                 ray.init(address=address, **kw)
             except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ... by version
+                store.release(owner)  # nothing ran: the cells are free for the next attempt
                 if address is None:
                     raise
                 raise RayConnectError(f"{connect_hint(address)} (Ray said: {type(e).__name__}: {e})") from e
