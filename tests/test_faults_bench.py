@@ -258,7 +258,7 @@ def test_interrupt_exits_130_with_one_line_and_keeps_rows(cfg, tmp_path, sig, ac
 
 
 @linux_only
-def test_a_killed_driver_leaves_no_orphans(cfg, tmp_path):
+def test_a_killed_driver_leaves_no_orphans_and_frees_its_claims(cfg, tmp_path, actlab):
     """Finding 5: kill -9 of the driver; its pool workers (and the resource tracker) exit by themselves."""
     db = tmp_path / "b.db"
     proc = start(bench_args(cfg, db, "--workers", "2", "--no-report"), ACTLAB_TEST_SLEEP=1.0)
@@ -277,6 +277,11 @@ def test_a_killed_driver_leaves_no_orphans(cfg, tmp_path):
                 os.kill(p, signal.SIGKILL)
         kill_group(proc)
     assert children and not left, f"orphans still alive: {left}"
+    kept = n_rows(db, "ok")
+    assert 2 <= kept < N_CELLS
+    # the dead driver's claims (lease not expired yet) are freed at once: its pid is gone
+    again = actlab(bench_args(cfg, db, "--workers", "1", "--no-report"))
+    assert again.returncode == 0 and f"{N_CELLS - kept} trained, {kept} already in the database" in again.stderr
 
 
 # ------------------------------------------------------------------ databases that are not (or no longer) fine
@@ -497,3 +502,26 @@ def test_a_failed_ray_connection_says_what_to_set(tmp_path, monkeypatch):
     with ResultStore(tmp_path / "b.db") as s:  # nothing stored, and the cells were not left claimed
         assert s.count() == 0 and s.others_claims([c.key for c in cells], "nobody") == {}
         assert len(s.claim([c.key for c in cells], "next-driver", 5)) == 2
+
+
+def test_leases_are_exclusive_expire_and_die_with_their_owner(tmp_path):
+    from actlab.bench import leases
+
+    keys = [f"k{i}" for i in range(5)]
+    with ResultStore(tmp_path / "b.db") as s:
+        me, other = leases.new_owner(), leases.new_owner()
+        assert s.claim(keys, me, 3) == ["k0", "k1", "k2"]
+        assert s.claim(keys, other, 10) == ["k3", "k4"]  # never a key another live driver holds
+        assert s.claim(keys, me, 10) == [] and set(s.others_claims(keys, me)) == {"k3", "k4"}
+        s.add(key="k0", bench="b", task="t", method="m", seed=0, config={}, result={"test": {"acc": 1.0}}, error=None,
+              start_time=0.0)
+        s.release(me)
+        assert s.claim(keys, other, 10) == ["k1", "k2"]  # stored k0 is done; released k1, k2 are free
+        s.release(other)
+        assert s.claim(keys, me, 10, lease_s=-1.0) == ["k1", "k2", "k3", "k4"]  # an expired lease ...
+        assert s.claim(keys, other, 10) == ["k1", "k2", "k3", "k4"]  # ... frees its cells
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        ghost = f"{leases.new_owner().split(':')[0]}:{int(dead.stdout)}:dead"
+        s.release(other)
+        assert s.claim(keys, ghost, 10) == ["k1", "k2", "k3", "k4"]
+        assert s.claim(keys, me, 10) == ["k1", "k2", "k3", "k4"]  # a dead process on this host holds nothing
