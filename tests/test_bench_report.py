@@ -117,7 +117,8 @@ def test_cost_table_names_memory_kinds_and_never_mixes_them(tmp_path):
     with ResultStore(tmp_path / "b.db") as s:
         for task, (kind, unit) in kinds.items():
             for method, scale in (("relu", 1), ("swish", 3)):
-                s.add(key=f"{task}-{method}", bench="t", task=task, method=method, seed=0, config={"v": task + method},
+                s.add(key=f"{task}-{method}", bench="t", task=task, method=method, seed=0,
+                      config={"dataset": task, "act": method},
                       result={"test": {"acc": 0.5}, "time_per_epoch_s": 1.0, "peak_memory_bytes": 4 * scale * unit,
                               "memory_kind": kind}, error=None, start_time=0.0)
         data = collect(s.rows())

@@ -7,6 +7,7 @@ and tests of a :class:`Ranking`; the report only renders them.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ import numpy as np
 from . import stats
 from .store import RunRow
 
-__all__ = ["BenchData", "Ranking", "collect", "rank_methods", "run_result"]
+__all__ = ["BenchData", "Ranking", "collect", "match_baselines", "rank_methods", "run_result"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class BenchData:
     seeds: list[int]
     scores: dict[str, np.ndarray]
     rows: list[RunRow]
+    notes: tuple[str, ...] = ()  # what the view left out (see actlab.bench.views) and rows that could not be read
 
     def cell_rows(self, task: str, method: str) -> list[RunRow]:
         return [r for r in self.rows if r.task == task and r.method == method]
@@ -57,11 +59,12 @@ def run_result(r: RunRow) -> dict:
     return r.result
 
 
-def collect(rows: Sequence[RunRow]) -> BenchData:
+def collect(rows: Sequence[RunRow], notes: Sequence[str] = ()) -> BenchData:
     """Arranges successful runs into per-method ``seeds x tasks`` arrays of final test accuracy.
 
     When a (task, method, seed) point was run more than once (its config changed, e.g. a new
-    library version), only the latest run is used.
+    library version), only the latest run is used; choose the rows first with
+    :func:`actlab.bench.views.select_rows`, which says so. ``notes`` travel with the data to the report.
     """
     latest: dict[tuple[str, str, int], RunRow] = {}
     for r in rows:  # insertion order: a later run of the same grid point (changed config) supersedes
@@ -75,7 +78,41 @@ def collect(rows: Sequence[RunRow]) -> BenchData:
     for r in rows:
         acc = run_result(r).get("test", {}).get("acc", float("nan"))
         scores[r.method][seeds.index(r.seed), tasks.index(r.task)] = float(acc) if acc is not None else float("nan")
-    return BenchData(tasks, methods, seeds, scores, list(rows))
+    return BenchData(tasks, methods, seeds, scores, list(rows), tuple(notes))
+
+
+# Config fields that make a run's method (and its seed); the others are its context.
+_METHOD_FIELDS = ("act", "act_params", "seed")
+
+
+def _context(config: dict) -> str:
+    return json.dumps({k: v for k, v in config.items() if k not in _METHOD_FIELDS}, sort_keys=True)
+
+
+def match_baselines(data: BenchData, baseline: str = "relu", params: dict | None = None) -> dict[tuple[str, str], str]:
+    """The baseline of each cell, matched on the run's config rather than on a method label.
+
+    Args:
+        data: from :func:`collect`.
+        baseline: the baseline activation as the grid names it (``act`` of the run config).
+        params: its ``act_params`` (default: none).
+
+    Returns:
+        ``{(task, method): baseline method}``: the method whose runs used ``baseline`` with
+        ``params`` under the same config otherwise (dataset, model and kwargs, init, optimizer,
+        recipe). A cell with no such run is absent (its ratios read n/a).
+    """
+    want = dict(params or {})
+    base: dict[tuple[str, str], str] = {}
+    for r in data.rows:
+        if r.config.get("act") == baseline and dict(r.config.get("act_params") or {}) == want:
+            base.setdefault((r.task, _context(r.config)), r.method)
+    out: dict[tuple[str, str], str] = {}
+    for r in data.rows:
+        b = base.get((r.task, _context(r.config)))
+        if b is not None:
+            out.setdefault((r.task, r.method), b)
+    return out
 
 
 def _block_table(data: BenchData, methods: Sequence[str], blocks: str) -> np.ndarray:

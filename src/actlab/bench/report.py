@@ -13,15 +13,17 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from . import plots, stats
 from ._render import Figure, Section, Table, to_html, to_markdown, to_text
-from .analysis import BenchData, Ranking, collect, rank_methods, run_result
+from .analysis import BenchData, Ranking, collect, match_baselines, rank_methods, run_result
+from .curves import activation_curves
 from .store import ResultStore, RunRow
+from .views import ReportError, select_rows
 
 __all__ = ["BenchData", "Ranking", "collect", "rank_methods", "ranked_table", "ranked_table_text", "write_report"]
 
@@ -114,7 +116,9 @@ def _memory_kind(kind: str) -> tuple[str, int, str]:
 def _cost(data: BenchData, ranking: Ranking, baseline: str = "relu") -> tuple[Table, list[str]]:
     """Mean time per epoch and memory per method, and sentences saying what the memory figures are.
 
-    Ratios to the baseline are geometric means over tasks. Memory figures of different kinds
+    Ratios to the baseline are geometric means over tasks; each cell's baseline is the
+    ``baseline`` run under the same config otherwise (:func:`match_baselines`: same init,
+    optimizer, recipe), so ratios stay defined when inits or optimizers vary. Memory figures of different kinds
     (``RunResult.memory_kind``) never share a column: each kind present gets its own pair of
     columns, averaged and compared over the runs of that kind only.
     """
@@ -123,12 +127,13 @@ def _cost(data: BenchData, ranking: Ranking, baseline: str = "relu") -> tuple[Ta
              if kind is None or str(run_result(r).get("memory_kind", "")) == kind]
         return float(np.mean(v)) if v else float("nan")
 
-    def ratio(vals: list[float], key: str, kind: str | None) -> str:
-        pairs = [(v, mean_of(t, base, key, kind)) for t, v in zip(data.tasks, vals, strict=True)] if base else []
+    def ratio(m: str, vals: list[float], key: str, kind: str | None) -> str:
+        pairs = [(v, mean_of(t, bases[(t, m)], key, kind)) for t, v in zip(data.tasks, vals, strict=True)
+                 if (t, m) in bases]
         r = [v / b for v, b in pairs if b > 0 and v > 0]
         return f"{math.exp(np.mean(np.log(r))):.2f}x" if r else "n/a"
 
-    base = baseline if baseline in data.methods else None
+    bases = match_baselines(data, baseline)
     kinds = sorted({str(run_result(r).get("memory_kind", "")) for r in data.rows}) or [""]
     header = ["method", "time/epoch s", f"vs {baseline}"]
     for kind in kinds:
@@ -136,39 +141,17 @@ def _cost(data: BenchData, ranking: Ranking, baseline: str = "relu") -> tuple[Ta
     rows = []
     for m in ranking.methods:
         times = [mean_of(t, m, "time_per_epoch_s") for t in data.tasks]
-        cells = [f"{np.nanmean(times):.3f}", ratio(times, "time_per_epoch_s", None)]
+        cells = [f"{np.nanmean(times):.3f}", ratio(m, times, "time_per_epoch_s", None)]
         for kind in kinds:
             mem = [mean_of(t, m, "peak_memory_bytes", kind) for t in data.tasks]
             shown = np.nanmean(mem) / _memory_kind(kind)[1] if np.isfinite(mem).any() else float("nan")
-            cells += [f"{shown:.2f}" if math.isfinite(shown) else "-", ratio(mem, "peak_memory_bytes", kind)]
+            cells += [f"{shown:.2f}" if math.isfinite(shown) else "-", ratio(m, mem, "peak_memory_bytes", kind)]
         rows.append([m, *cells])
     notes = [f"Memory {_memory_kind(k)[2]}." for k in kinds]
     if len(kinds) > 1:
         notes.append(f"The runs recorded {len(kinds)} different memory kinds ({', '.join(repr(k) for k in kinds)}), "
                      "which do not compare: each has its own columns, and '-' marks a method with no run of that kind.")
     return Table(header, rows), notes
-
-
-def _activation_curves(data: BenchData) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """f and f' at initialisation of each method's activation on [-4, 4] (autograd)."""
-    import torch
-
-    from ..activations import create_activation
-
-    out = {}
-    for m in data.methods:
-        r = next(r for r in data.rows if r.method == m)
-        try:
-            act = create_activation(r.config["act"], **r.config.get("act_params", {}))
-            if getattr(getattr(act, "info", None), "elementwise", True) is False:
-                continue  # reducing / batch-dependent activations have no scalar curve
-            x = torch.linspace(-4, 4, 401, dtype=torch.float32, requires_grad=True)
-            y = act(x)
-            (dy,) = torch.autograd.grad(y.sum(), x)
-            out[m] = (x.detach().numpy(), y.detach().numpy(), dy.numpy())
-        except Exception:  # noqa: BLE001 - an activation that cannot be drawn on a 1-D input is skipped
-            continue
-    return out
 
 
 def _training_curves(data: BenchData, key: str) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
@@ -186,26 +169,56 @@ def _training_curves(data: BenchData, key: str) -> dict[str, dict[str, tuple[lis
 
 
 def write_report(
-    db: str | Path, out_dir: str | Path, bench: str | None = None, seed: int = 0, blocks: str = "task_seed"
+    db: str | Path,
+    out_dir: str | Path,
+    bench: str | None = None,
+    seed: int = 0,
+    blocks: str = "task_seed",
+    *,
+    keys: Collection[str] | None = None,
+    version: str | None = None,
+    all_versions: bool = False,
+    baseline: str = "relu",
 ) -> tuple[Path, Path, Ranking, BenchData]:
     """Writes ``report.md`` (with its PNGs) and a self-contained ``report.html`` into ``out_dir``.
+
+    The report is a view of one grid (:func:`actlab.bench.views.select_rows`): with ``keys``
+    exactly those cells, otherwise the runs of one bench and one actlab version. What it left
+    out is said in ``data.notes`` and in the report's introduction. The database is opened
+    read-only and never modified.
 
     Args:
         db: the results database written by ``actlab bench``.
         out_dir: output folder (created).
-        bench: only runs of this benchmark name (default: all runs in the database).
+        bench: only runs of this benchmark name (default: the bench of the newest run).
         seed: bootstrap seed. blocks: see :func:`rank_methods`.
+        keys: the cell keys of the grid to report (``[c.key for c in cfg.cells()]``).
+        version / all_versions: without ``keys``, the actlab version whose runs are reported
+            (default: that of the newest run), or every version mixed.
+        baseline: the activation the cost ratios and the pairwise tests compare with, matched
+            on each run's config (:func:`match_baselines`).
 
     Returns:
         ``(markdown path, html path, ranking, data)``.
+
+    Raises:
+        StoreError: missing, foreign or unreadable database. ReportError: the view has no runs.
     """
     if not Path(db).is_file():
         raise FileNotFoundError(f"no results database at {str(db)!r}; run `actlab bench --db {db}` first")
-    with ResultStore(db) as store:
-        all_rows = store.rows(status=None, bench=bench)
+    with ResultStore(db, readonly=True) as store:
+        stored = store.rows(status=None)
+        bad = list(store.bad_rows)
+    if bench is not None and keys is None:
+        stored = [r for r in stored if r.bench == bench]
+    view = select_rows(stored, keys=keys, bench=bench, version=version, all_versions=all_versions, db=str(db))
+    all_rows = view.rows
+    notes = [*view.notes, *(f"unreadable row skipped: {b}" for b in bad)]
     if not all_rows:
-        raise ValueError(f"the database {str(db)!r} has no runs{f' of bench {bench!r}' if bench else ''}")
-    data = collect(all_rows)
+        what = ("no runs of this grid yet; run `actlab bench` with the same arguments" if keys is not None else
+                f"no runs{f' of bench {bench!r}' if bench else ''}{f' of actlab {version}' if version else ''}")
+        raise ReportError(f"the database {str(db)!r} has {what}" + (f" ({' '.join(notes)})" if notes else ""))
+    data = collect(all_rows, notes)
     failed = [r for r in all_rows if r.status == "failed"]
     ranking = rank_methods(data, seed=seed, blocks=blocks)
     out = Path(out_dir)
@@ -232,9 +245,11 @@ def write_report(
                                   "Critical-difference diagram: methods joined by a bar are not significantly "
                                   "different (Nemenyi, alpha = 0.05)."))
         best = ranking.methods[0]
-        pairs = [p for p in ranking.pairwise if best in (p.a, p.b) or "relu" in (p.a, p.b)]
+        matched = {frozenset((m, b)) for (_, m), b in match_baselines(data, baseline).items() if m != b}
+        pairs = [p for p in ranking.pairwise if best in (p.a, p.b) or frozenset((p.a, p.b)) in matched]
         tests.text.append(f"Pairwise Wilcoxon signed-rank tests over the blocks, Holm-corrected over all "
-                          f"{len(ranking.pairwise)} pairs; shown: pairs with the best method ({best}) or relu.")
+                          f"{len(ranking.pairwise)} pairs; shown: pairs with the best method ({best}) and each "
+                          f"method with its {baseline} baseline (same init, optimizer and recipe).")
         tests.items.append(Table(["a", "b", "R+ (a better)", "R-", "p", "p (Holm)"],
                                  [[p.a, p.b, f"{p.r_plus:.1f}", f"{p.r_minus:.1f}", f"{p.p:.3g}", f"{p.p_holm:.3g}"]
                                   for p in pairs]))
@@ -245,7 +260,7 @@ def write_report(
                    "narrower MLP so that the counts match).")
     # list(...): a list of Table | Figure, the type of Section.items (a list[Table] is not one).
     sections.append(Section("Per-task results", [params_note], list(_per_task_tables(data, ranking))))
-    curves = _activation_curves(data)
+    curves = activation_curves(data)
     if curves:
         sections.append(Section("Activations compared", ["Function and derivative at the initial parameter values."],
                                 [Figure("activations.png", plots.activation_curves_figure(curves),
@@ -256,9 +271,10 @@ def write_report(
         if c:
             tc.items.append(Figure(f"curves_{key}.png", plots.training_curves_figure(c, label), label))
     sections.append(tc)
-    cost, memory_notes = _cost(data, ranking)
+    cost, memory_notes = _cost(data, ranking, baseline)
     sections.append(Section("Cost", ["Time per epoch (training + evaluation) and memory, means over runs; ratios to "
-                                     "relu are geometric means over tasks.", *memory_notes], [cost]))
+                                     f"the {baseline} run of the same config are geometric means over tasks.",
+                                     *memory_notes], [cost]))
     sections.append(Section("Provenance", ["config hash: sha256 of the run config without its seed (first 12 hex "
                                            "digits)."], [_provenance(data)]))
     if failed:
@@ -271,7 +287,7 @@ def write_report(
     older = f" ({superseded} older runs of the same grid points superseded)" if superseded else ""
     intro = [f"{len(data.rows)} finished runs{older}, {len(failed)} failed; {len(data.tasks)} tasks, "
              f"{len(data.methods)} methods, seeds {data.seeds}. "
-             f"Database: {Path(db).resolve()}. Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}."]
+             f"Database: {Path(db).resolve()}. Written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}.", *notes]
     for s in sections:
         for it in s.items:
             if isinstance(it, Figure):
