@@ -16,6 +16,7 @@ from . import (  # noqa: E402,F401  [zoo-modules]  # noqa: E402,F401  [zoo-modul
     max_units,  # [zoo-modules: modern]
     nish,
     oscillating,
+    over_base,
     periodic,  # [zoo-modules: modern]
     pvlu,
     saturating,  # [zoo-modules: modern]
