@@ -7,6 +7,7 @@ from . import (  # noqa: E402,F401  [zoo-modules]  # noqa: E402,F401  [zoo-modul
     classic,
     colu,
     dubey,
+    ecosystem,  # noqa: E402,F401  (third-party activation classes, by name)
     fplus,
     gates,
     glu,  # noqa: E402,F401  [zoo-modules: gated linear units and the "<act>-glu" family]
