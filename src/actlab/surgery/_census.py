@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from ..activations.torch_table import TORCH_CALLS, TorchCall
+from ..activations.torch_table import TORCH_CALLS, TorchCall, module_for_call
 from ._sites import base_name, is_activation_module
 
 __all__ = ["Census", "Call", "run_census", "infer_input", "GATE_BASES", "activation_like"]
@@ -89,7 +89,7 @@ class _Recorder(TorchFunctionMode):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else None
         row = _CALL_ROWS.get(func)
         if row is not None:
-            call = self.record(caller, row.kind, row.path, shape, base_name(row.module()))
+            call = self.record(caller, row.kind, row.path, shape, _call_base(func, args, kwargs))
             if call.base in GATE_BASES:
                 self.mark(out, call)
         elif func in _SOFTMAX:
@@ -103,6 +103,15 @@ class _Recorder(TorchFunctionMode):
                 for call in marked:
                     call.gate = True
         return out
+
+
+def _call_base(func: Any, args: tuple, kwargs: dict) -> str | None:
+    """Registry name of the function an activation call computes (``None`` for unusual arguments)."""
+    try:
+        eq = module_for_call(func, tuple(args), kwargs)
+    except (TypeError, ValueError):
+        return None
+    return None if eq is None else base_name(eq[0])
 
 
 def run_census(model: nn.Module, example_input: Any, skip: set[nn.Module] | None = None) -> Census:

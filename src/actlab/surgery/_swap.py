@@ -29,6 +29,8 @@ from ._warm import warm_start as _warm
 
 __all__ = ["SwapSite", "SwapReport", "swap_activations"]
 
+#: reasons of a left site that mean the swap could not do what was asked (they warn)
+_INCOMPLETE = ("untraceable", "in-place")
 _GATE = "gate: its output multiplies a tensor (squeeze-excitation style); where='all' or where='gates' swaps it"
 
 
@@ -240,7 +242,7 @@ def _traced_sites(model, census, functional) -> tuple[list[_Site], list[LeftSite
             if not mode_independent(owner, path):
                 raise UntraceableError(
                     f"{type(owner).__name__}.forward at {path or '<root>'!r} branches on self.training: a traced "
-                    "copy would keep one branch")
+                    "copy would keep one branch; call activation modules there instead")
         except UntraceableError as e:
             if functional is True:
                 raise
@@ -268,7 +270,7 @@ def _traced_sites(model, census, functional) -> tuple[list[_Site], list[LeftSite
             rec = next((c for c in mine if c.path == row.path and c.index == k), None)
             eq.train(owner.training) if "training" not in row.args else None
             sites.append(_Site(name, row.kind, eq, owner, node=node, shape=rec.shape if rec else None,
-                               hints=_graph_hints(node, children), gate=bool(rec and rec.gate) or _feeds_mul(node)))
+                               hints=_graph_hints(node, children), gate=bool(rec and rec.gate) or _feeds_mul(node, eq)))
     return sites, left, graphs
 
 
@@ -296,10 +298,9 @@ _VIEW_OPS = {"view", "reshape", "expand", "expand_as", "unsqueeze", "squeeze", "
 _MUL_OPS = {operator.mul, torch.mul, "mul", "mul_", operator.imul}
 
 
-def _feeds_mul(node: fx.Node) -> bool:
+def _feeds_mul(node: fx.Node, eq: nn.Module) -> bool:
     """Whether a sigmoid-like call's output (through views) multiplies another tensor in the traced forward."""
-    row = torch_call(node.target)
-    if row is None or base_name(row.module()) not in GATE_BASES:
+    if base_name(eq) not in GATE_BASES:
         return False
     todo = [node]
     while todo:
@@ -364,7 +365,7 @@ def _check(report: SwapReport, model, x, how, census: Census | None, new_ids: se
                          f"the swap, {len(report.missed)} of the replaced kind after")
         if warm:
             report.output_diff = _output_diff(census.output, after.output)
-    if report.missed or report.trace_error:
+    if report.missed or any(s.reason.startswith(_INCOMPLETE) for s in report.left):
         warnings.warn(f"swap_activations did not replace everything asked for:\n{report}", stacklevel=3)
 
 

@@ -118,12 +118,20 @@ def warm_start(new: nn.Module, old: nn.Module, site: str) -> tuple[nn.Module, fl
         new_base = base_name(new)
         if base is not None and new_base is not None and same_name(new_base, base):
             return new, max_diff(new, old)  # the same fixed function: nothing to initialize
-        what = f"{base!r}" if base is not None else "a function with no zoo equivalent at these settings"
+        cls = type(new).__name__
+        if base is None:
+            fixed = not any(True for _ in old.parameters())
+            raise ValueError(
+                f"site {site!r}: {old!r} is trainable or has non-default parameters, so no fixed zoo function "
+                f"equals it and {cls} cannot start from it"
+                + (f"; families over a base can ({', '.join(starters(None))}: the base becomes {old!r})" if fixed
+                   else "") + "; or pass warm_start=False"
+            )
         can = starters(base)
         raise ValueError(
-            f"site {site!r}: {type(new).__name__} cannot start from {old!r} ({what}): its warm starts are "
-            f"{sorted(table) or 'none'}. Zoo activations that can start from it: {', '.join(can)}; e.g. "
-            f"swap_activations(model, {can[0]!r}, warm_start=True), or pass warm_start=False"
+            f"site {site!r}: no parameter values make {cls} equal {base!r} (the replaced activation is {old!r}; "
+            f"{cls}'s warm starts: {sorted(table) or 'none'}). Zoo activations that can start from {base!r}: "
+            f"{', '.join(can)}; e.g. swap_activations(model, {can[0]!r}, warm_start=True), or pass warm_start=False"
         )
     assert isinstance(new, Activation)  # only an Activation has a warm_start table to take values from
     with torch.no_grad():
