@@ -203,8 +203,9 @@ def _module_sites(model: nn.Module, census: Census | None) -> tuple[list[_Site],
     for i, s in enumerate(sites):
         before = [m for pos, m in layers if pos <= i]
         after = [m for pos, m in layers if pos > i]
-        s.hints = [h for h in (out_channels(before[-1]) if before else None,
-                               in_channels(after[0]) if after else None) if h is not None]
+        near = (out_channels(before[-1]) if before else None, in_channels(after[0]) if after else None)
+        siblings = [h for c in s.owner.children() for h in (out_channels(c), in_channels(c))]  # an MLP's own layers
+        s.hints = [h for h in (*near, *siblings) if h is not None]
         call = calls.get(id(s.old))
         s.shape = call.shape if call is not None else None
         s.gate = id(s.old) in gates
@@ -256,7 +257,12 @@ def _traced_sites(model, census, functional) -> tuple[list[_Site], list[LeftSite
             if node.op == "call_module" and is_activation_module(children[node.target]):
                 k = seen[node.target] = seen.get(node.target, -1) + 1
                 if k:  # the first call keeps the registered module (a registration site)
-                    sites.append(_Site(f"{where}{node.target}[{k}]", "module", children[node.target], owner, node=node))
+                    m = children[node.target]
+                    rec = next((c for c in census.calls if c.module_id == id(m) and c.caller == path
+                                and c.index == k), None) if census is not None else None
+                    sites.append(_Site(f"{where}{node.target}[{k}]", "module", m, owner, node=node,
+                                       shape=rec.shape if rec else None, hints=_graph_hints(node, children),
+                                       gate=bool(rec and rec.gate)))
         found: dict[str, int] = {}
         for node, eq, inplace in call_nodes(graph):
             row = torch_call(node.target)
