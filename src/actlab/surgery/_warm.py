@@ -36,7 +36,7 @@ def _probe(m: nn.Module) -> torch.Tensor:
                    .to(**kw) * 3])
     x = x.view(1, 1, -1)
     if isinstance(m, Activation) and m.shape == "channel" and m.num_channels is not None:
-        x = x.expand(1, m.num_channels, x.shape[-1]).movedim(1, m.channel_dim % 3)
+        x = x.expand(1, m.num_channels, x.shape[-1]).movedim(1, m.channel_dim % 3).contiguous()
     return x
 
 
