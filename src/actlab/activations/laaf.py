@@ -178,7 +178,7 @@ class LAAF(_Scaled):
     fused_on_cpu = False
 
     def __init__(
-        self, *, base: str = "tanh", n: float = _N0, a: float | None = None, mode: str | None = None,
+        self, *, base: Base = "tanh", n: float = _N0, a: float | None = None, mode: str | None = None,
         trainable: bool = True, base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:
         super().__init__(base=base, n=n, a=a, trainable=trainable, base_params=base_params, mode=mode, **kw)
@@ -292,7 +292,7 @@ class Rowdy(_Scaled):
     """
 
     def __init__(
-        self, *, base: str = "tanh", n: float = _N0, num_sines: int = _NUM_SINES, a: float | None = None,
+        self, *, base: Base = "tanh", n: float = _N0, num_sines: int = _NUM_SINES, a: float | None = None,
         c: float = 0.0, f: float | None = None, mode: str | None = None, trainable: bool = True,
         base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:

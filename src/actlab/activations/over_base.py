@@ -63,7 +63,7 @@ class OverBase(Activation):
             self.base_name = type(base).__name__
             self.base = copy.deepcopy(base)
             if getattr(self.base, "inplace", False):  # the family reads its input after the base has run
-                self.base.inplace = False
+                setattr(self.base, "inplace", False)  # noqa: B010  (a module attribute, not a submodule)
         else:
             self.base_name = canonical_activation_name(base)
             self.base = create_activation(base, **dict(base_params or {}))

@@ -112,8 +112,9 @@ def out_channels(m: nn.Module) -> tuple[int, int] | None:
         return m.num_channels, 1
     if isinstance(m, nn.LayerNorm):
         return int(m.normalized_shape[-1]), -1
-    if type(m).__name__ == "Conv1D" and isinstance(getattr(m, "nf", None), int):  # transformers' GPT-2 linear
-        return m.nf, -1
+    nf = getattr(m, "nf", None)
+    if type(m).__name__ == "Conv1D" and isinstance(nf, int):  # transformers' GPT-2 linear layer
+        return nf, -1
     return None
 
 

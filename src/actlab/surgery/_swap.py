@@ -154,8 +154,8 @@ def swap_activations(
     for owner, graph in graphs.values():
         if id(owner) in edited:
             rewrite_forward(owner, graph)
-    done = [SwapSite(s.name, s.kind, _one_line(s.old), _one_line(new), ch[0], _path_of(model, new), warm_start, ch[1], d)
-            for s, new, ch, d in news]
+    done = [SwapSite(s.name, s.kind, _one_line(s.old), _one_line(new), ch[0], _path_of(model, new), warm_start,
+                     ch[1], d) for s, new, ch, d in news]
     report = SwapReport(model, done, left)
     _check(report, model, x, how, census, {id(n) for _, n, _, _ in news}, warm_start)
     return report

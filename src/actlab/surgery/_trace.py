@@ -107,4 +107,4 @@ def rewrite_forward(owner: nn.Module, graph: fx.Graph) -> None:
     # fx's own code generation, compiled as GraphModule.recompile() compiles it (no user input reaches it)
     exec(compile(code.src, f"<actlab rewrite of {type(owner).__name__}.forward>", "exec"), namespace)  # noqa: S102
     fn: Callable = namespace["forward"]
-    owner.forward = types.MethodType(fn, owner)  # type: ignore[method-assign]
+    owner.forward = types.MethodType(fn, owner)

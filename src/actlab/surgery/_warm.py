@@ -58,7 +58,7 @@ def max_diff(new: nn.Module, old: nn.Module) -> float:
 def exact_base(old: nn.Module) -> tuple[str | nn.Module, dict[str, Any]]:
     """The base that reproduces ``old`` bit for bit: its zoo name (and constructor arguments) when
     the zoo's function does, else the module ``old`` itself."""
-    name, kwargs = base_name(old), {}
+    name, kwargs = base_name(old), dict[str, Any]()
     if is_torch_activation(old) and name is None:
         eq = zoo_equivalent(old)
         if eq is not None and not any(True for _ in old.parameters()):
@@ -96,17 +96,17 @@ def warm_start(new: nn.Module, old: nn.Module, site: str) -> tuple[nn.Module, fl
                 f"site {site!r}: warm_start=True over {old!r}, which holds trainable parameters: a base is a fixed "
                 "function; use warm_start=False"
             )
-        base, kwargs = exact_base(old)
+        over, kwargs = exact_base(old)
         ref = next(iter(new.parameters()), None)
-        warm = new.rebased(base, kwargs)
+        warm = new.rebased(over, kwargs)
         warm.train(new.training)
         if ref is not None:
             warm = warm.to(device=ref.device, dtype=ref.dtype)
         diff = max_diff(warm, old)
         if diff != 0.0:
-            raise ValueError(f"site {site!r}: {type(new).__name__} over {base!r} differs from {old!r} by {diff:.3g}")
+            raise ValueError(f"site {site!r}: {type(new).__name__} over {over!r} differs from {old!r} by {diff:.3g}")
         return warm, diff
-    base = base_name(old)
+    base: str | None = base_name(old)
     eq = zoo_equivalent(old)
     info = getattr(new, "info", None)
     if base is None and eq is not None and isinstance(new, Activation) and info and same_name(eq[0], info.name):
