@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,19 +11,27 @@ from torch import fx, nn
 
 from ..activations import ActSite, build_act
 from ..activations.torch_table import torch_call
-from ._census import GATE_BASES, Census, activation_like, infer_input, run_census
+from ._census import Census, activation_like, infer_input, run_census
 from ._report import LeftSite, SwapReport, SwapSite
 from ._sites import (
     UntraceableError,
     Where,
-    base_name,
     choose_channels,
     in_channels,
     is_activation_module,
     out_channels,
     selector,
 )
-from ._trace import call_nodes, input_reused, mode_independent, replace_with_module, rewrite_forward, trace_owner
+from ._trace import (
+    call_nodes,
+    feeds_mul,
+    graph_hints,
+    input_reused,
+    mode_independent,
+    replace_with_module,
+    rewrite_forward,
+    trace_owner,
+)
 from ._warm import warm_start as _warm
 
 __all__ = ["SwapSite", "SwapReport", "swap_activations"]
@@ -261,7 +268,7 @@ def _traced_sites(model, census, functional) -> tuple[list[_Site], list[LeftSite
                     rec = next((c for c in census.calls if c.module_id == id(m) and c.caller == path
                                 and c.index == k), None) if census is not None else None
                     sites.append(_Site(f"{where}{node.target}[{k}]", "module", m, owner, node=node,
-                                       shape=rec.shape if rec else None, hints=_graph_hints(node, children),
+                                       shape=rec.shape if rec else None, hints=graph_hints(node, children),
                                        gate=bool(rec and rec.gate)))
         found: dict[str, int] = {}
         for node, eq, inplace in call_nodes(graph):
@@ -276,47 +283,8 @@ def _traced_sites(model, census, functional) -> tuple[list[_Site], list[LeftSite
             rec = next((c for c in mine if c.path == row.path and c.index == k), None)
             eq.train(owner.training) if "training" not in row.args else None
             sites.append(_Site(name, row.kind, eq, owner, node=node, shape=rec.shape if rec else None,
-                               hints=_graph_hints(node, children), gate=bool(rec and rec.gate) or _feeds_mul(node, eq)))
+                               hints=graph_hints(node, children), gate=bool(rec and rec.gate) or feeds_mul(node, eq)))
     return sites, left, graphs
-
-
-def _graph_hints(node: fx.Node, children: dict[str, nn.Module]) -> list[tuple[int, int]]:
-    """(channels, dim) of the nearest layer upstream of an activation call (breadth first)."""
-    frontier, seen = [node], set()
-    for _ in range(32):
-        nxt = []
-        for n in frontier:
-            for a in n.all_input_nodes:
-                if a in seen:
-                    continue
-                seen.add(a)
-                if a.op == "call_module" and out_channels(children[str(a.target)]) is not None:
-                    return [out_channels(children[str(a.target)])]  # type: ignore[list-item]
-                nxt.append(a)
-        if not nxt:
-            break
-        frontier = nxt
-    return []
-
-
-_VIEW_OPS = {"view", "reshape", "expand", "expand_as", "unsqueeze", "squeeze", "flatten", "contiguous",
-             operator.getitem}
-_MUL_OPS = {operator.mul, torch.mul, "mul", "mul_", operator.imul}
-
-
-def _feeds_mul(node: fx.Node, eq: nn.Module) -> bool:
-    """Whether a sigmoid-like call's output (through views) multiplies another tensor in the traced forward."""
-    if base_name(eq) not in GATE_BASES:
-        return False
-    todo = [node]
-    while todo:
-        n = todo.pop()
-        for u in n.users:
-            if u.target in _MUL_OPS:
-                return True
-            if u.target in _VIEW_OPS:
-                todo.append(u)
-    return False
 
 
 def _census_left(census: Census | None, model: nn.Module) -> list[LeftSite]:

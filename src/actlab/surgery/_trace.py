@@ -11,16 +11,19 @@ its class, methods and attributes, and the new activation modules are registered
 from __future__ import annotations
 
 import inspect
+import operator
 import types
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torch import fx, nn
 
 from ..activations.torch_table import module_for_call, torch_call
-from ._sites import UntraceableError
+from ._census import GATE_BASES
+from ._sites import UntraceableError, base_name, out_channels
 
-__all__ = ["trace_owner", "call_nodes", "rewrite_forward", "mode_independent"]
+__all__ = ["trace_owner", "call_nodes", "rewrite_forward", "mode_independent", "graph_hints", "feeds_mul"]
 
 
 class _OwnTracer(fx.Tracer):
@@ -108,3 +111,42 @@ def rewrite_forward(owner: nn.Module, graph: fx.Graph) -> None:
     exec(compile(code.src, f"<actlab rewrite of {type(owner).__name__}.forward>", "exec"), namespace)  # noqa: S102
     fn: Callable = namespace["forward"]
     owner.forward = types.MethodType(fn, owner)
+
+
+def graph_hints(node: fx.Node, children: dict[str, nn.Module]) -> list[tuple[int, int]]:
+    """(channels, dim) of the nearest layer upstream of an activation call (breadth first)."""
+    frontier, seen = [node], set()
+    for _ in range(32):
+        nxt = []
+        for n in frontier:
+            for a in n.all_input_nodes:
+                if a in seen:
+                    continue
+                seen.add(a)
+                if a.op == "call_module" and out_channels(children[str(a.target)]) is not None:
+                    return [out_channels(children[str(a.target)])]  # type: ignore[list-item]
+                nxt.append(a)
+        if not nxt:
+            break
+        frontier = nxt
+    return []
+
+
+_VIEW_OPS = {"view", "reshape", "expand", "expand_as", "unsqueeze", "squeeze", "flatten", "contiguous",
+             operator.getitem}
+_MUL_OPS = {operator.mul, torch.mul, "mul", "mul_", operator.imul}
+
+
+def feeds_mul(node: fx.Node, eq: nn.Module) -> bool:
+    """Whether a sigmoid-like call's output (through views) multiplies another tensor in the traced forward."""
+    if base_name(eq) not in GATE_BASES:
+        return False
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        for u in n.users:
+            if u.target in _MUL_OPS:
+                return True
+            if u.target in _VIEW_OPS:
+                todo.append(u)
+    return False
