@@ -8,8 +8,8 @@ parameters (PReLU-like slopes, PVLU amplitudes) out of weight decay.
 """
 
 from ._groups import param_groups
-from ._sites import UntraceableError, is_activation_module
 from ._report import LeftSite
+from ._sites import UntraceableError, is_activation_module
 from ._swap import SwapReport, SwapSite, swap_activations
 
 __all__ = [
