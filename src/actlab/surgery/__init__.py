@@ -13,5 +13,11 @@ from ._sites import UntraceableError, is_activation_module
 from ._swap import SwapReport, SwapSite, swap_activations
 
 __all__ = [
-    "LeftSite", "SwapReport", "SwapSite", "UntraceableError", "is_activation_module", "param_groups", "swap_activations",
+    "LeftSite",
+    "SwapReport",
+    "SwapSite",
+    "UntraceableError",
+    "is_activation_module",
+    "param_groups",
+    "swap_activations",
 ]
