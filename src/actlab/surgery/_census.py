@@ -22,7 +22,7 @@ from torch.overrides import TorchFunctionMode
 from ..activations.torch_table import TORCH_CALLS, TorchCall, module_for_call
 from ._sites import base_name, is_activation_module
 
-__all__ = ["Census", "Call", "run_census", "infer_input", "GATE_BASES", "activation_like"]
+__all__ = ["Census", "Call", "run_census", "census_on", "input_candidates", "GATE_BASES", "activation_like"]
 
 #: sigmoid-like functions: where their output multiplies a tensor, the site is a gate
 GATE_BASES = ("sigmoid", "hardsigmoid")
@@ -151,7 +151,7 @@ def run_census(model: nn.Module, example_input: Any, skip: set[nn.Module] | None
     model.eval()
     try:
         with torch.no_grad(), recorder:
-            census.output = model(example_input)
+            census.output = model(**example_input) if isinstance(example_input, dict) else model(example_input)
     except Exception as e:  # any error of the user's forward: the census did not run, the report says why
         census.error = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
     finally:
@@ -162,49 +162,80 @@ def run_census(model: nn.Module, example_input: Any, skip: set[nn.Module] | None
     return census
 
 
-def infer_input(model: nn.Module) -> tuple[torch.Tensor | None, str]:
-    """A small example batch for ``model``, and where its form came from (or why there is none).
-
-    From a Hugging Face config (``main_input_name``: token ids or ``pixel_values`` of
-    ``config.image_size``), a timm ``pretrained_cfg["input_size"]`` (at 64 pixels), else the first
-    layer: an ``nn.Embedding`` (token ids), a conv layer (a 32-pixel image) or an ``nn.Linear``.
+def input_candidates(model: nn.Module) -> list[tuple[Any, str]]:
+    """Small example batches for ``model`` that a census may try, in order, each with where its form
+    came from. From a Hugging Face config (``main_input_name``: token ids, or ``pixel_values`` of
+    ``config.image_size``), a patch embedding's ``img_size`` (timm), timm's ``pretrained_cfg``
+    (at 64 pixels, then at its own size), and the first layer: an ``nn.Embedding`` (token ids), a
+    conv layer (32 pixels a side) or an ``nn.Linear``.
     """
     ref = next(iter(model.parameters()), None)
     dev = ref.device if ref is not None else torch.device("cpu")
     dtype = ref.dtype if ref is not None and ref.is_floating_point() else torch.float32
     gen = torch.Generator(device="cpu").manual_seed(0)
-    config = getattr(model, "config", None)
-    main = getattr(model, "main_input_name", None)
+    out: list[tuple[Any, str]] = []
+
+    def image(chans: int, h: int, w: int, why: str) -> None:
+        x = torch.randn(2, chans, h, w, generator=gen).to(dev, dtype)
+        out.append((x, f"an image batch (2, {chans}, {h}, {w}) {why}"))
+
+    config, main = getattr(model, "config", None), getattr(model, "main_input_name", None)
     if config is not None and main == "input_ids" and getattr(config, "vocab_size", None):
         ids = torch.randint(0, int(config.vocab_size), (2, 8), generator=gen)
-        return ids.to(dev), "token ids (2, 8) from the model's config"
+        out.append((ids.to(dev), "token ids (2, 8) from the model's config"))
     if config is not None and main == "pixel_values" and getattr(config, "image_size", None):
-        size, chans = int(config.image_size), int(getattr(config, "num_channels", 3))
-        x = torch.randn(2, chans, size, size, generator=gen)
-        return x.to(dev, dtype), f"an image batch (2, {chans}, {size}, {size}) from the model's config"
+        size = int(config.image_size)
+        image(int(getattr(config, "num_channels", 3)), size, size, "from the model's config")
+    layers = (nn.Embedding, nn.modules.conv._ConvNd, nn.Linear)
+    first = next((m for m in model.modules() if isinstance(m, layers)), None)
+    chans = first.in_channels if isinstance(first, nn.modules.conv._ConvNd) else 3
+    sizes: list[Any] = [getattr(m, "img_size", None) for m in model.modules()]
+    img = next((v for v in sizes if isinstance(v, int) or (isinstance(v, tuple) and len(v) == 2)), None)
+    if img is not None:
+        h, w = (img, img) if isinstance(img, int) else img
+        image(chans, int(h), int(w), "from the patch embedding's img_size")
     cfg = getattr(model, "pretrained_cfg", None)
     if isinstance(cfg, dict) and isinstance(cfg.get("input_size"), (tuple, list)) and len(cfg["input_size"]) == 3:
-        chans = int(cfg["input_size"][0])
-        x = torch.randn(2, chans, 64, 64, generator=gen)
-        return x.to(dev, dtype), f"an image batch (2, {chans}, 64, 64) from pretrained_cfg"
-    for m in model.modules():
-        if isinstance(m, nn.Embedding):
-            ids = torch.randint(0, m.num_embeddings, (2, 8), generator=gen)
-            return ids.to(dev), "token ids (2, 8) for the first layer, an nn.Embedding"
-        if isinstance(m, nn.modules.conv._ConvNd):
-            spatial = (32,) * (m.weight.dim() - 2)
-            x = torch.randn(2, m.in_channels, *spatial, generator=gen)
-            return x.to(dev, dtype), f"a batch {tuple(x.shape)} for the first layer, a conv"
-        if isinstance(m, nn.Linear):
-            x = torch.randn(2, m.in_features, generator=gen)
-            return x.to(dev, dtype), f"a batch {tuple(x.shape)} for the first layer, an nn.Linear"
-    return None, "no example_input given and none could be inferred (no embedding, conv or linear layer)"
+        c, h, w = (int(v) for v in cfg["input_size"])
+        image(c, 64, 64, "from pretrained_cfg, at 64 pixels")
+        image(c, h, w, "from pretrained_cfg")
+    if isinstance(first, nn.Embedding):
+        ids = torch.randint(0, first.num_embeddings, (2, 8), generator=gen)
+        out.append((ids.to(dev), "token ids (2, 8) for the first layer, an nn.Embedding"))
+    elif isinstance(first, nn.modules.conv._ConvNd):
+        x = torch.randn(2, first.in_channels, *(32,) * (first.weight.dim() - 2), generator=gen)
+        out.append((x.to(dev, dtype), f"a batch {tuple(x.shape)} for the first layer, a conv"))
+    elif isinstance(first, nn.Linear):
+        x = torch.randn(2, first.in_features, generator=gen)
+        out.append((x.to(dev, dtype), f"a batch {tuple(x.shape)} for the first layer, an nn.Linear"))
+    return out
+
+
+def census_on(model: nn.Module, example_input: Any) -> tuple[Census | None, Any, str]:
+    """The census on ``example_input``, or on the first inferred input that runs: (census or ``None``,
+    the input used, where it came from or why no census ran)."""
+    if example_input is not None:
+        census = run_census(model, example_input)
+        if census.error is None:
+            return census, example_input, "the example_input"
+        return None, None, f"the example_input failed ({census.error})"
+    tried = []
+    for x, how in input_candidates(model):
+        census = run_census(model, x)
+        if census.error is None:
+            return census, x, how
+        tried.append(f"{how}: {census.error}")
+    if not tried:
+        return None, None, "no example_input given and none could be inferred (no embedding, conv or linear layer)"
+    return None, None, "no example_input given and the inferred ones failed (" + "; ".join(tried) + ")"
 
 
 def activation_like(m: nn.Module) -> bool:
     """Whether an unrecognised module looks like an activation: no parameters, no children, and on a
     probe it preserves the shape, acts elementwise, and is not the identity (checked in eval mode)."""
     if is_activation_module(m) or any(True for _ in m.children()) or any(True for _ in m.parameters()):
+        return False
+    if any(True for _ in m.buffers()):  # state a probe call could change (a running statistic)
         return False
     if type(m).__module__.startswith("torch.nn."):  # torch's own non-activation layers (Dropout, pools...)
         return False

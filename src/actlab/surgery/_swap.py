@@ -11,7 +11,7 @@ from torch import fx, nn
 
 from ..activations import ActSite, build_act
 from ..activations.torch_table import torch_call
-from ._census import Census, activation_like, infer_input, run_census
+from ._census import Census, activation_like, census_on, run_census
 from ._report import LeftSite, SwapReport, SwapSite
 from ._sites import (
     UntraceableError,
@@ -130,10 +130,7 @@ def swap_activations(
     if functional not in ("auto", True, False):
         raise ValueError(f"functional must be 'auto', True or False, got {functional!r}")
     choose = _chooser(where)
-    x, how = (example_input, "the example_input") if example_input is not None else infer_input(model)
-    census = run_census(model, x) if x is not None else None
-    if census is not None and census.error is not None:
-        how, census = f"{how} failed ({census.error})", None
+    census, x, how = census_on(model, example_input)
     sites, left = _module_sites(model, census)
     traced_sites, traced_left, graphs = _traced_sites(model, census, functional)
     sites += traced_sites
@@ -252,10 +249,14 @@ def _traced_sites(model, census, functional) -> tuple[list[_Site], list[LeftSite
                     f"{type(owner).__name__}.forward at {path or '<root>'!r} branches on self.training: a traced "
                     "copy would keep one branch; call activation modules there instead")
         except UntraceableError as e:
-            if functional is True:
+            if functional is True and (mine or census is None):
                 raise
             reason = str(e) if functional is False else f"untraceable code: {e}"
             left += [LeftSite(f"{where}{c.path.rpartition('.')[2]}()", c.kind, c.path, reason) for c in mine]
+            if census is None and functional is not False:  # no census to say whether it calls an activation
+                left.append(LeftSite(f"{where}forward", "unsearched", type(owner).__name__,
+                                     f"untraceable code, not searched for functional activation calls (no census "
+                                     f"ran: pass example_input): {e}"))
             continue
         graphs[path] = (owner, graph)
         children = dict(owner.named_modules())
