@@ -6,6 +6,7 @@ recognition by name; the others the in-place rewrite, gates, the channel axis an
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -137,6 +138,21 @@ def test_reuse_and_functional_rewrite_only_the_calling_module():
     assert torch.equal(model(x), before) and report.missed == []
     acts = [m for m in model.modules() if type(m).__name__ == "GPVLU"]
     assert len(acts) == 3 and len({id(a) for a in acts}) == 3
+
+
+def test_rewritten_model_saves_loads_and_deep_copies(tmp_path):
+    model = Net()
+    x = torch.randn(3, 4)
+    swap_activations(model, "gpvlu", example_input=x)
+    torch.save(model, tmp_path / "net.pt")
+    loaded = torch.load(tmp_path / "net.pt", weights_only=False)
+    twin = copy.deepcopy(model)
+    for other in (loaded, twin):
+        assert type(other.body) is Reuse and torch.equal(other(x), model(x))
+        assert other.body.forward.owner is other.body  # bound to its own copy, not to the original
+    with torch.no_grad():
+        twin.body.act.alpha.fill_(0.5)
+    assert not torch.equal(twin(x), model(x))
 
 
 class Tokens(nn.Module):

@@ -15,22 +15,23 @@ BASES = [nn.ReLU(), nn.ReLU6(), nn.LeakyReLU(0.2), nn.RReLU(), nn.ELU(0.5), nn.C
          nn.GELU(approximate="tanh"), nn.SiLU(), nn.Mish(), nn.Softplus(beta=2.0), nn.Softsign(), nn.Tanh(),
          nn.Sigmoid(), nn.LogSigmoid(), nn.Hardtanh(-2.0, 2.0), nn.Hardsigmoid(), nn.Hardswish(), nn.Softshrink(0.3),
          nn.Hardshrink(), nn.Tanhshrink(), nn.Threshold(0.1, -1.0)]
-FAMILIES = ["gpvlu", "laaf", "rowdy", ("gpvlu", {"shape": "channel"}), ("laaf", {"shape": "channel"}), ("rowdy", {"shape": "channel"})]
+FAMILIES = ["gpvlu", "laaf", "rowdy", ("gpvlu", {"shape": "channel"}), ("laaf", {"shape": "channel"}),
+            ("rowdy", {"shape": "channel"})]
 
 
 def test_bases_cover_the_torch_table():
     assert {type(b) for b in BASES} | {nn.PReLU} == {row.cls for row in TORCH_MODULES}
 
 
-@pytest.mark.parametrize("family", FAMILIES, ids=str)
 @pytest.mark.parametrize("old", BASES, ids=repr)
-def test_family_over_any_base_starts_bit_exact(old, family):
-    model = nn.Sequential(nn.Linear(3, 8), old).eval()
+def test_every_family_over_any_base_starts_bit_exact(old):
     x = torch.randn(64, 3) * 4
-    before = model(x)
-    report = swap_activations(model, family, warm_start=True, example_input=x)
-    assert len(report) == 1 and report.sites[0].warm_diff == 0.0 and report.output_diff == 0.0
-    assert torch.equal(model(x), before)
+    for family in FAMILIES:
+        model = nn.Sequential(nn.Linear(3, 8), old).eval()
+        before = model(x)
+        report = swap_activations(model, family, warm_start=True, example_input=x)
+        assert len(report) == 1 and report.sites[0].warm_diff == 0.0 and report.output_diff == 0.0, family
+        assert torch.equal(model(x), before), family
 
 
 def test_warm_start_trains_away_from_the_base():

@@ -182,7 +182,10 @@ class LAAF(_Scaled):
         trainable: bool = True, base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:
         super().__init__(base=base, n=n, a=a, trainable=trainable, base_params=base_params, mode=mode, **kw)
-        self._fn = self._compose(laaf_formula)
+        self._fn = self._compose()
+
+    def _make(self, base: Callable[..., T], k: int) -> Callable[..., T]:
+        return laaf_formula(base, k)
 
     def formula_call(self, x: torch.Tensor) -> FormulaCall | None:
         b = self._base_call(x)
@@ -304,7 +307,10 @@ class Rowdy(_Scaled):
             self.add_param(f"c{j}", c, trainable=trainable)
             self.add_param(f"f{j}", 1.0 / self.n if f is None else f, trainable=trainable)
         self._c0, self._f0 = c, f
-        self._fn = self._compose(lambda fn, k: rowdy_formula(fn, k, self.num_sines))
+        self._fn = self._compose()
+
+    def _make(self, base: Callable[..., T], k: int) -> Callable[..., T]:
+        return rowdy_formula(base, k, self.num_sines)
 
     def formula_call(self, x: torch.Tensor) -> FormulaCall | None:
         b = self._base_call(x)

@@ -47,8 +47,8 @@ class OverBase(Activation):
     """An activation family ``F[base]`` over a base activation, equal to ``base`` at its identity values.
 
     Subclasses set the base with :meth:`_set_base` in ``__init__``, compose its formula with
-    :meth:`_compose`, and implement :meth:`rebased` and :meth:`_module_forward` (the path for a
-    base module without a formula).
+    :meth:`_compose` (from their :meth:`_make`), and implement :meth:`rebased` and
+    :meth:`_module_forward` (the path for a base module without a formula).
     """
 
     def _set_base(self, base: Base, base_params: Mapping[str, Any] | None) -> None:
@@ -69,9 +69,14 @@ class OverBase(Activation):
             self.base = create_activation(base, **dict(base_params or {}))
         self._base_params = dict(base_params or {})
 
-    def _compose(self, make: Callable[[Callable[..., T], int], Callable[..., T]]) -> Callable[..., T] | None:
+    def _make(self, base: Callable[..., T], k: int) -> Callable[..., T]:
+        """The family's formula composed over a base formula with ``k`` parameters."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _make()")
+
+    def _compose(self) -> Callable[..., T] | None:
         """The family's formula over the base's formula (``None`` for a base without one); prepares
         its fused op once, outside any ``torch.compile`` trace."""
+        make = self._make
         probe = None
         if isinstance(self.base, Activation):
             mode = self.base.training
@@ -81,6 +86,14 @@ class OverBase(Activation):
         fn = None if probe is None else make(probe.fn, len(probe.params))
         self._prepare_fused(fn)
         return fn
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        return {**state, "_fn": None}  # the composed formula is a closure: composed again when loaded
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._fn = self._compose()
 
     def _base_call(self, x: T) -> FormulaCall | None:
         return self.base.formula_call(x) if isinstance(self.base, Activation) else None
@@ -166,7 +179,10 @@ class GPVLU(OverBase):
         self.add_param("alpha", alpha, trainable=trainable)
         self.add_param("beta", beta, trainable=trainable)
         self._beta0, self._trainable = beta, trainable
-        self._fn = self._compose(gpvlu_formula)
+        self._fn = self._compose()
+
+    def _make(self, base: Callable[..., T], k: int) -> Callable[..., T]:
+        return gpvlu_formula(base, k)
 
     def formula_call(self, x: T) -> FormulaCall | None:
         b = self._base_call(x)

@@ -3,13 +3,14 @@
 Functional activation calls (``F.relu(x)`` in a forward) and a module called at several places
 can only be changed by editing the forward that makes them. actlab traces just that module
 with ``torch.fx``, every child kept as an opaque leaf (so nothing below it needs to trace),
-edits the graph, and binds the regenerated ``forward`` to the module *instance*: the model keeps
+edits the graph, and sets the regenerated ``forward`` on the module *instance*: the model keeps
 its class, methods and attributes, and the new activation modules are registered in that module
 (they appear in its ``state_dict``, move with ``.to()``).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import operator
 import types
@@ -23,7 +24,9 @@ from ..activations.torch_table import module_for_call, torch_call
 from ._census import GATE_BASES
 from ._sites import UntraceableError, base_name, out_channels
 
-__all__ = ["trace_owner", "call_nodes", "rewrite_forward", "mode_independent", "graph_hints", "feeds_mul"]
+__all__ = [
+    "trace_owner", "call_nodes", "rewrite_forward", "RewrittenForward", "mode_independent", "graph_hints", "feeds_mul",
+]
 
 
 class _OwnTracer(fx.Tracer):
@@ -99,18 +102,73 @@ def replace_with_module(graph: fx.Graph, node: fx.Node, target: str) -> None:
 
 
 def rewrite_forward(owner: nn.Module, graph: fx.Graph) -> None:
-    """Binds the forward generated from ``graph`` to ``owner`` (this instance only, not its class).
-
-    The code is what ``torch.fx.GraphModule`` itself generates and compiles; it reads submodules
-    and parameters as ``self.<name>``, so bound to ``owner`` it runs on the module's own state.
-    """
+    """Binds the forward generated from ``graph`` to ``owner`` (this instance only, not its class)."""
     graph.lint()
     code = graph.python_code(root_module="self")
-    namespace: dict[str, Any] = dict(code.globals)
-    # fx's own code generation, compiled as GraphModule.recompile() compiles it (no user input reaches it)
-    exec(compile(code.src, f"<actlab rewrite of {type(owner).__name__}.forward>", "exec"), namespace)  # noqa: S102
-    fn: Callable = namespace["forward"]
-    owner.forward = types.MethodType(fn, owner)
+    owner.forward = RewrittenForward(owner, code.src, _globals_spec(code.globals))
+
+
+class RewrittenForward:
+    """``owner.forward`` after a rewrite: the code ``torch.fx`` generates for the edited graph.
+
+    The code is what ``torch.fx.GraphModule`` itself generates and compiles; it reads submodules
+    and parameters as ``self.<name>``, so called with ``owner`` it runs on the module's own state.
+    It pickles (``torch.save(model)``, ``copy.deepcopy``) as its source and the names its globals
+    refer to, and is compiled again when loaded.
+    """
+
+    def __init__(self, owner: nn.Module, src: str, spec: dict[str, tuple]) -> None:
+        self.owner, self.src, self.spec = owner, src, spec
+        namespace: dict[str, Any] = {name: _resolve(ref) for name, ref in spec.items()}
+        # fx's own code generation, compiled as GraphModule.recompile() compiles it (no user input reaches it)
+        exec(compile(src, f"<actlab rewrite of {type(owner).__name__}.forward>", "exec"), namespace)  # noqa: S102
+        self.fn: Callable = namespace["forward"]
+        sig = inspect.signature(self.fn)
+        self.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])  # without self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(self.owner, *args, **kwargs)
+
+    def __reduce__(self) -> tuple:
+        return (RewrittenForward, (self.owner, self.src, self.spec))
+
+    def __repr__(self) -> str:
+        return f"<forward of {type(self.owner).__name__} rewritten by actlab.swap_activations>"
+
+
+def _globals_spec(namespace: dict[str, Any]) -> dict[str, tuple]:
+    """The globals of generated code as picklable references: modules and importable objects by name."""
+    spec: dict[str, tuple] = {}
+    for name, value in namespace.items():
+        if isinstance(value, types.ModuleType):
+            spec[name] = ("module", value.__name__)
+        elif _importable(value):
+            spec[name] = ("object", value.__module__, value.__qualname__)
+        else:
+            spec[name] = ("value", value)  # a constant (inf, nan)
+    return spec
+
+
+def _importable(value: Any) -> bool:
+    """Whether ``value`` is found again by its module and qualified name (a function, a class)."""
+    module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        return False
+    try:
+        return _resolve(("object", module, qualname)) is value
+    except (ImportError, AttributeError):
+        return False
+
+
+def _resolve(ref: tuple) -> Any:
+    if ref[0] == "module":
+        return importlib.import_module(ref[1])
+    if ref[0] == "object":
+        obj: Any = importlib.import_module(ref[1])
+        for part in ref[2].split("."):
+            obj = getattr(obj, part)
+        return obj
+    return ref[1]
 
 
 def graph_hints(node: fx.Node, children: dict[str, nn.Module]) -> list[tuple[int, int]]:
