@@ -6,7 +6,7 @@ exact from). Hugging Face models are built from tiny configs. Imported only insi
 environment (torchvision, timm and transformers installed); see ``tests/interop/conftest.py``.
 
 Example (interop environment):
-    >>> from _models import MODELS, build
+    >>> from _models import MODELS, build, output_tensor
     >>> model, x = build(MODELS["timm/resnet18"])
     >>> tuple(output_tensor(model(x)).shape)
     (2, 10)

@@ -76,7 +76,8 @@ def swap_activations(
     module called at several places gets a fresh instance per call, and functional calls become
     modules, by rewriting only the forward of the module that makes those calls (traced with
     ``torch.fx``, its children kept as leaves) and binding it to that instance. The model keeps its
-    class, methods and attributes; tracing is never needed when every site is a module.
+    class, methods and attributes; tracing is never needed when every site is a module. A rewritten
+    forward pickles (``torch.save(model)``) and deep-copies with its module.
 
     **Census.** With ``example_input`` (or one inferred from the model: a Hugging Face config, timm's
     ``pretrained_cfg``, the first layer), one forward pass in eval mode finds every activation that
