@@ -136,7 +136,7 @@ def swap_activations(
     traced_sites, traced_left, graphs = _traced_sites(model, census, functional)
     sites += traced_sites
     left += traced_left
-    left += _census_left(census, model)
+    left += _census_left(census)
     chosen = []
     for s in sites:
         if choose(s):
@@ -253,7 +253,7 @@ def _traced_sites(model, census, functional) -> tuple[list[_Site], list[LeftSite
             if functional is True and (mine or census is None):
                 raise
             reason = str(e) if functional is False else f"untraceable code: {e}"
-            left += [LeftSite(f"{where}{c.path.rpartition('.')[2]}()", c.kind, c.path, reason) for c in mine]
+            left += [LeftSite(_call_name(c.caller, c.path, c.index), c.kind, c.path, reason) for c in mine]
             if census is None and functional is not False:  # no census to say whether it calls an activation
                 left.append(LeftSite(f"{where}forward", "unsearched", type(owner).__name__,
                                      f"untraceable code, not searched for functional activation calls (no census "
@@ -277,19 +277,25 @@ def _traced_sites(model, census, functional) -> tuple[list[_Site], list[LeftSite
             row = torch_call(node.target)
             assert row is not None  # call_nodes found it in the torch table
             k = found[row.path] = found.get(row.path, -1) + 1
-            name = f"{where}{row.path.rpartition('.')[2]}()" + (f"_{k}" if k else "")
+            name = _call_name(path, row.path, k)
             if inplace and input_reused(node):
                 left.append(LeftSite(name, "function", row.path, "in-place call whose input is used again afterwards: "
                                      "use the out-of-place form in the model's code"))
                 continue
             rec = next((c for c in mine if c.path == row.path and c.index == k), None)
-            eq.train(owner.training) if "training" not in row.args else None
+            if "training" not in row.args:  # a call runs in its module's mode (F.rrelu has its own)
+                eq.train(owner.training)
             sites.append(_Site(name, row.kind, eq, owner, node=node, shape=rec.shape if rec else None,
                                hints=graph_hints(node, children), gate=bool(rec and rec.gate) or feeds_mul(node, eq)))
     return sites, left, graphs
 
 
-def _census_left(census: Census | None, model: nn.Module) -> list[LeftSite]:
+def _call_name(scope: str, path: str, k: int) -> str:
+    """Site name of the k-th call of ``path`` in the forward of module ``scope``: ``"b1.relu()"``, ``"relu()_1"``."""
+    return f"{scope + '.' if scope else ''}{path.rpartition('.')[2]}()" + (f"_{k}" if k else "")
+
+
+def _census_left(census: Census | None) -> list[LeftSite]:
     if census is None:
         return []
     return [LeftSite(f"{c.caller + '.' if c.caller else ''}{c.path}()", "softmax", c.path,
@@ -333,9 +339,7 @@ def _check(report: SwapReport, model, x, how, census: Census | None, new_ids: se
             if c.kind == "module" and c.module_id not in left_ids:
                 report.missed.append(f"module {c.path} (called from {c.caller or '<root>'})")
             elif c.kind in ("function", "method"):
-                scope = f"{c.caller}." if c.caller else ""
-                name = f"{scope}{c.path.rpartition('.')[2]}()" + (f"_{c.index}" if c.index else "")
-                if name not in left_calls:
+                if _call_name(c.caller, c.path, c.index) not in left_calls:
                     report.missed.append(f"{c.path} called in {c.caller or '<root>'}")
         report.census = (f"ran on {how}: {sum(c.kind != 'softmax' for c in census.calls)} activation call(s) before "
                          f"the swap, {len(report.missed)} of the replaced kind after")
