@@ -18,6 +18,7 @@ from actlab.init import propagate as P
 from actlab.init.propagate import Stat
 from actlab.surgery import _sites as S
 from actlab.surgery import is_activation_module
+from actlab.surgery._trace import call_nodes
 
 F64 = torch.float64
 X = torch.linspace(-4.0, 4.0, 801, dtype=F64)  # hits the kinks (0, +-0.5, +-1, ...) exactly
@@ -236,11 +237,10 @@ def test_surgery_and_autoinit_see_every_listed_call(call):
             return out * 1.0
 
     gm = fx.symbolic_trace(Net())
-    sites = S.graph_sites(gm)
-    assert len(sites) == 1, f"{call.path}: {[s.name for s in sites]}"
-    site = sites[0]
-    assert isinstance(site.old, call.module) and site.inplace == call.inplace
-    node = site.node
+    sites = call_nodes(gm.graph)  # surgery's search of a traced forward
+    assert len(sites) == 1, f"{call.path}: {[n.format_node() for n, _, _ in sites]}"
+    node, old, inplace = sites[0]
+    assert isinstance(old, call.module) and inplace == call.inplace
     x = torch.randn(4, 3, dtype=F64)
     stat = P.function_rule(node.target, (x,), kw, (Stat(0.0, 1.0),), call.fn(x.clone(), **kw), 0)
     assert stat is not None and stat.var > 0

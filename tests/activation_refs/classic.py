@@ -89,4 +89,7 @@ REFS: dict[str, Ref] = {
     # PVLU (§1), registered by pvlu.py
     "pvlu": Ref(lambda x, alpha=0.1, beta=1.0: np.maximum(x, 0.0) + alpha * np.sin(beta * x),
                 points=[({}, X3, (-0.090930, 0.547943, 3.014112))]),
+    # generalised PVLU base(x) + alpha sin(beta x), registered by over_base.py; default base relu = PVLU
+    "gpvlu": Ref(lambda x, alpha=0.1, beta=1.0: np.maximum(x, 0.0) + alpha * np.sin(beta * x),
+                 points=[({}, X3, (-0.090930, 0.547943, 3.014112))]),
 }

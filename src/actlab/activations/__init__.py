@@ -7,6 +7,7 @@ from . import (  # noqa: E402,F401  [zoo-modules]  # noqa: E402,F401  [zoo-modul
     classic,
     colu,
     dubey,
+    ecosystem,  # noqa: E402,F401  (third-party activation classes, by name)
     fplus,
     gates,
     glu,  # noqa: E402,F401  [zoo-modules: gated linear units and the "<act>-glu" family]
@@ -16,6 +17,7 @@ from . import (  # noqa: E402,F401  [zoo-modules]  # noqa: E402,F401  [zoo-modul
     max_units,  # [zoo-modules: modern]
     nish,
     oscillating,
+    over_base,
     periodic,  # [zoo-modules: modern]
     pvlu,
     saturating,  # [zoo-modules: modern]

@@ -23,10 +23,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._base import Activation, FormulaCall, fp32_if_half
+from ._base import FormulaCall
 from ._info import ActivationInfo, Paper, ParamSpec
-from ._policy import probe_shape
-from ._registry import canonical_activation_name, create_activation, register_activation
+from ._registry import canonical_activation_name, register_activation
+from .over_base import Base, OverBase
 
 __all__ = ["LAAF", "Rowdy", "LAAFGlobal", "laaf_global", "slope_recovery"]
 
@@ -110,53 +110,32 @@ def rowdy_formula(base: Callable[..., T], k: int, num_sines: int) -> Callable[..
     return fn
 
 
-class _Scaled(Activation):
-    """Shared part of LAAF and Rowdy: the base activation module and the slope ``a``.
+class _Scaled(OverBase):
+    """Shared part of LAAF and Rowdy: the base activation and the slope ``a``.
 
     Their formula composes the base's own formula (any registered base with a formula, with or
-    without parameters), so the fused path covers every such base; a base module without a
-    formula is called as a module in the eager path.
+    without parameters), so the fused path covers every such base; a base module (or a base
+    without a formula) is called as a module in the eager path. ``n a = 1`` (``a = 1/n``, the
+    default) reproduces the base exactly, so both start from any activation
+    (:class:`~actlab.activations.over_base.OverBase`).
     """
 
     compute_fp32 = True  # half inputs in float32: the gradient of ``a`` sums over the whole tensor
 
     def __init__(
-        self, *, base: str, n: float, a: float | None, trainable: bool,
+        self, *, base: Base, n: float, a: float | None, trainable: bool,
         base_params: Mapping[str, Any] | None, mode: str | None, **kw: Any,
     ) -> None:
         cls = type(self).__name__
         super().__init__(**_shape_from_mode(mode, kw, cls))
         self.n = _check_n(n, cls)
-        self.base_name = canonical_activation_name(base)
-        self.base = create_activation(base, **dict(base_params or {}))
+        self._trainable = trainable
+        self._set_base(base, base_params)
         self.add_param("a", 1.0 / self.n if a is None else a, trainable=trainable)
         self._fn: Callable[..., T] | None = None  # the composed formula, set by each subclass
 
-    def _compose(self, make: Callable[[Callable[..., T], int], Callable[..., T]]) -> None:
-        """Composes the formula once (not inside a torch.compile trace) and prepares its fused op."""
-        probe = None
-        if isinstance(self.base, Activation):
-            mode = self.base.training
-            self.base.eval()  # a base random in training mode (rrelu) has its formula in eval mode
-            probe = self.base.formula_call(torch.zeros(probe_shape(self.base)))
-            self.base.train(mode)
-        self._fn = None if probe is None else make(probe.fn, len(probe.params))
-        self._prepare_fused(self._fn)
-
-    def _base_call(self, x: torch.Tensor) -> FormulaCall | None:
-        return self.base.formula_call(x) if isinstance(self.base, Activation) else None
-
-    def _module_forward(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def forward_eager(self, x: torch.Tensor) -> torch.Tensor:
-        if self._base_call(x) is None:  # a base without a formula: call it as a module
-            z = fp32_if_half(x)
-            return self._module_forward(z).to(x.dtype)
-        return super().forward_eager(x)
-
     def extra_repr(self) -> str:
-        return f"base={self.base_name!r}, n={self.n:g}, {super().extra_repr()}"
+        return f"n={self.n:g}, {super().extra_repr()}"
 
 
 @register_activation(
@@ -191,7 +170,8 @@ class LAAF(_Scaled):
     global variant (GAAF, one ``a`` shared by every site of a network) use :func:`laaf_global`.
 
     Args:
-        base: registry name of the base activation (``"tanh"``, ``"relu"``, ``"sin"``...).
+        base: registry name of the base activation (``"tanh"``, ``"relu"``, ``"sin"``...), or a
+            parameter-free module (called as a module).
         n: fixed scale factor (> 0).
         a: initial slope; default ``1/n``.
         mode: ``"layer"`` or ``"neuron"``; alternative spelling of ``shape``.
@@ -205,11 +185,14 @@ class LAAF(_Scaled):
     fused_on_cpu = False
 
     def __init__(
-        self, *, base: str = "tanh", n: float = _N0, a: float | None = None, mode: str | None = None,
+        self, *, base: Base = "tanh", n: float = _N0, a: float | None = None, mode: str | None = None,
         trainable: bool = True, base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:
         super().__init__(base=base, n=n, a=a, trainable=trainable, base_params=base_params, mode=mode, **kw)
-        self._compose(laaf_formula)
+        self._fn = self._compose()
+
+    def _make(self, base: Callable[..., T], k: int) -> Callable[..., T]:
+        return laaf_formula(base, k)
 
     def formula_call(self, x: torch.Tensor) -> FormulaCall | None:
         b = self._base_call(x)
@@ -219,6 +202,9 @@ class LAAF(_Scaled):
 
     def _module_forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.base(self.n * self.param("a", z) * z)
+
+    def rebased(self, base: Base, base_params: Mapping[str, Any] | None = None) -> LAAF:
+        return LAAF(base=base, n=self.n, trainable=self._trainable, base_params=base_params, **self._channel_kwargs())
 
 
 class LAAFGlobal:
@@ -318,7 +304,7 @@ class Rowdy(_Scaled):
     """
 
     def __init__(
-        self, *, base: str = "tanh", n: float = _N0, num_sines: int = _NUM_SINES, a: float | None = None,
+        self, *, base: Base = "tanh", n: float = _N0, num_sines: int = _NUM_SINES, a: float | None = None,
         c: float = 0.0, f: float | None = None, mode: str | None = None, trainable: bool = True,
         base_params: Mapping[str, Any] | None = None, **kw,
     ) -> None:
@@ -329,7 +315,11 @@ class Rowdy(_Scaled):
         for j in range(1, self.num_sines + 1):
             self.add_param(f"c{j}", c, trainable=trainable)
             self.add_param(f"f{j}", 1.0 / self.n if f is None else f, trainable=trainable)
-        self._compose(lambda fn, k: rowdy_formula(fn, k, self.num_sines))
+        self._c0, self._f0 = c, f
+        self._fn = self._compose()
+
+    def _make(self, base: Callable[..., T], k: int) -> Callable[..., T]:
+        return rowdy_formula(base, k, self.num_sines)
 
     def formula_call(self, x: torch.Tensor) -> FormulaCall | None:
         b = self._base_call(x)
@@ -343,6 +333,10 @@ class Rowdy(_Scaled):
         for j in range(1, self.num_sines + 1):
             out = out + self.n * self.param(f"c{j}", z) * torch.sin(j * self.n * self.param(f"f{j}", z) * z)
         return out
+
+    def rebased(self, base: Base, base_params: Mapping[str, Any] | None = None) -> Rowdy:
+        return Rowdy(base=base, n=self.n, num_sines=self.num_sines, f=self._f0, trainable=self._trainable,
+                     base_params=base_params, **self._channel_kwargs())
 
 
 def slope_recovery(model: nn.Module, form: str = "paper") -> torch.Tensor:

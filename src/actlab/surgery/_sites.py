@@ -1,23 +1,22 @@
-"""Where the activations of a model are: activation modules, traced activation calls, channel counts."""
+"""What an activation is: recognised modules (torch, actlab, transformers, timm), the function each
+computes, site selection, the channel layout of the layers around a site."""
 
 from __future__ import annotations
 
 import fnmatch
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import fx, nn
+from torch import nn
 
 from ..activations import Activation
 from ..activations._registry import ACTIVATIONS, activation_class, canonical_activation_name
+from ..activations.ecosystem import ecosystem_row
 from ..activations.torch_table import (
     TORCH_ACTIVATION_CLASSES,
     is_torch_activation,
-    module_for_call,
-    torch_call,
     torch_module_row,
     zoo_equivalent,
 )
@@ -30,7 +29,7 @@ Where = None | str | type | tuple | Callable[[str, nn.Module], bool]
 
 
 class UntraceableError(UserError, ValueError):
-    """``torch.fx`` cannot trace the model, so functional activation calls cannot be swapped."""
+    """``torch.fx`` cannot trace the module that makes functional activation calls, so they cannot be swapped."""
 
 
 # ---------------------------------------------------------------------------------- classification
@@ -40,8 +39,10 @@ def _registered_classes() -> tuple[type, ...]:
 
 def is_activation_module(m: nn.Module) -> bool:
     """Whether ``m`` is an activation: a ``torch.nn`` activation of the torch table
-    (:mod:`actlab.activations.torch_table`), an actlab one, or a registered class."""
-    return isinstance(m, (Activation, *TORCH_ACTIVATION_CLASSES, *_registered_classes()))
+    (:mod:`actlab.activations.torch_table`), an actlab one, a registered class, or a transformers /
+    timm activation class (:mod:`actlab.activations.ecosystem`, recognised by name)."""
+    known = isinstance(m, (Activation, *TORCH_ACTIVATION_CLASSES, *_registered_classes()))
+    return known or ecosystem_row(m) is not None
 
 
 def keyword_defaults(cls: type[nn.Module]) -> dict[str, Any]:
@@ -57,6 +58,9 @@ def base_name(m: nn.Module) -> str | None:
     activation's default hyperparameters and holds no trainable parameters; an actlab module when
     its parameters are at their documented initial values and its constants at their defaults.
     """
+    eco = ecosystem_row(m) if not is_torch_activation(m) else None
+    if eco is not None:
+        return eco.name if not any(True for _ in m.parameters()) else None
     if is_torch_activation(m):
         row, eq = torch_module_row(m), zoo_equivalent(m)
         if row is None or row.trainable or eq is None:
@@ -87,6 +91,15 @@ def same_name(a: str, b: str) -> bool:
     return canon(a) == canon(b)
 
 
+def in_channels(m: nn.Module) -> tuple[int, int] | None:
+    """(channels, channel_dim) of the input of a conv / linear / norm layer, else ``None``."""
+    if isinstance(m, nn.modules.conv._ConvNd):
+        return m.in_channels, 1
+    if isinstance(m, nn.Linear):
+        return m.in_features, -1
+    return out_channels(m)  # norm layers keep their channels
+
+
 def out_channels(m: nn.Module) -> tuple[int, int] | None:
     """(channels, channel_dim) of the output of a conv / linear / norm layer, else ``None``."""
     if isinstance(m, nn.modules.conv._ConvNd):
@@ -99,6 +112,9 @@ def out_channels(m: nn.Module) -> tuple[int, int] | None:
         return m.num_channels, 1
     if isinstance(m, nn.LayerNorm):
         return int(m.normalized_shape[-1]), -1
+    nf = getattr(m, "nf", None)
+    if type(m).__name__ == "Conv1D" and isinstance(nf, int):  # transformers' GPT-2 linear layer
+        return nf, -1
     return None
 
 
@@ -117,148 +133,31 @@ def selector(where: Where) -> Callable[[str, nn.Module], bool]:
     )
 
 
-# ---------------------------------------------------------------------------------- tracing
-class _ActTracer(fx.Tracer):
-    """Keeps activation modules as leaves and remembers the module being traced when tracing fails."""
+def choose_channels(
+    shape: tuple[int, ...] | None, hints: list[tuple[int, int]], channel_dim: int | None
+) -> tuple[int | None, int | None]:
+    """(num_channels, channel_dim) of a site from the shape it sees and the layers around it.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.failed_at: tuple[str, str] | None = None
-
-    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return is_activation_module(m) or super().is_leaf_module(m, qualname)
-
-    def call_module(self, m: nn.Module, forward: Callable, args: tuple, kwargs: dict) -> Any:
-        try:
-            return super().call_module(m, forward, args, kwargs)
-        except Exception:
-            if self.failed_at is None:
-                self.failed_at = (self.path_of_module(m), type(m).__name__)
-            raise
-
-
-def trace(model: nn.Module) -> fx.GraphModule:
-    tracer = _ActTracer()
-    try:
-        graph = tracer.trace(model)
-    except Exception as e:  # fx raises many types (TraceError, TypeError, RuntimeError...)
-        path, kind = tracer.failed_at or ("", type(model).__name__)
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise UntraceableError(
-            f"torch.fx cannot trace {type(model).__name__} at module {path or '<root>'!r} ({kind}): "
-            f"{type(e).__name__}: {msg}. Functional activation calls (torch.relu, F.gelu, x.tanh()...) can "
-            "only be swapped in a traceable model; pass functional=False to swap activation modules only, "
-            "or make that forward traceable (no Python control flow on tensor values)."
-        ) from e
-    gm = fx.GraphModule(tracer.root, graph, type(model).__name__)
-    gm.training = model.training
-    return gm
-
-
-def mode_independent(model: nn.Module) -> bool:
-    """Whether the traced graph is the same in train and eval mode (no ``if self.training:`` in forward)."""
-    modes = {m: m.training for m in model.modules()}
-    try:
-        codes = []
-        for mode in (True, False):
-            model.train(mode)
-            codes.append(trace(model).code)
-    finally:
-        for m, t in modes.items():
-            m.training = t
-    return codes[0] == codes[1]
-
-
-# ---------------------------------------------------------------------------------- sites
-@dataclass
-class Site:
-    name: str
-    kind: str
-    old: nn.Module
-    node: fx.Node | None = None
-    path: str = ""  # module path (module sites) or the scope of a call
-    repeat: int = 0  # k-th extra call of a shared module
-    inplace: bool = False
-
-
-def _call_equivalent(node: fx.Node) -> tuple[nn.Module, bool] | None:
-    """(equivalent torch.nn module, in-place?) for an activation call node (the torch table), else ``None``."""
-    if node.op not in ("call_function", "call_method") or torch_call(node.target) is None:
-        return None
-    given = [*node.args[1:], *(v for k, v in node.kwargs.items() if k != "input")]
-    if any(isinstance(v, fx.Node) for v in given):
-        raise ValueError(f"activation call {node.format_node()} has tensor-valued arguments; it cannot be swapped")
-    return module_for_call(node.target, tuple(node.args), dict(node.kwargs))
-
-
-def graph_sites(gm: fx.GraphModule) -> list[Site]:
-    modules = dict(gm.named_modules())
-    sites: list[Site] = []
-    uses: dict[str, int] = {}
-    for node in gm.graph.nodes:
-        if node.op == "call_module" and is_activation_module(modules[node.target]):
-            k = uses[node.target] = uses.get(node.target, -1) + 1
-            name = node.target + (f"[{k}]" if k else "")
-            sites.append(Site(name, "module", modules[node.target], node, node.target, repeat=k))
-            continue
-        eq = _call_equivalent(node)
-        if eq is None:
-            continue
-        row = torch_call(node.target)
-        assert row is not None  # _call_equivalent found the call in the torch table
-        if "training" not in row.args:  # a call runs in the model's mode (F.rrelu has its own)
-            eq[0].train(gm.training)
-        stack = node.meta.get("nn_module_stack") or {}
-        scope = list(stack.values())[-1][0] if stack else ""
-        op = row.path.rpartition(".")[2]  # F.logsigmoid is log_sigmoid: say logsigmoid
-        base = f"{scope}.{op}()" if scope else f"{op}()"
-        k = uses[base] = uses.get(base, -1) + 1
-        kind = "method" if node.op == "call_method" else "function"
-        sites.append(Site(base + (f"_{k}" if k else ""), kind, eq[0], node, scope, inplace=eq[1]))
-    return sites
-
-
-def module_sites(model: nn.Module) -> list[tuple[Site, tuple[int, int] | None]]:
-    """Activation modules in registration order, each with the channels of the layer before it."""
-    out: list[tuple[Site, tuple[int, int] | None]] = []
-    last: tuple[int, int] | None = None
-    for name, m in model.named_modules():
-        if is_activation_module(m):
-            if name == "":
-                raise ValueError("the model itself is an activation; build the new activation directly instead")
-            out.append((Site(name, "module", m, path=name), last))
-        elif out_channels(m) is not None:
-            last = out_channels(m)
-    return out
-
-
-def graph_channels(node: fx.Node, modules: dict[str, nn.Module]) -> tuple[int, int] | None:
-    """(channels, channel_dim) of an activation call's input.
-
-    The channel dimension comes from the nearest conv / linear / norm layer upstream (1 after
-    conv and batch norm, -1 after linear and layer norm); the count from the propagated shape when
-    an example input was given, else from that layer.
+    ``hints`` are (channels, preferred dim) of the layer before and after the site (-1 after a
+    Linear / LayerNorm, 1 after a conv / BatchNorm). The dim is the one whose size is the layer's
+    channel count (a (B, N, C) tensor after a BatchNorm1d over its flattened tokens has C at -1, not
+    the token count at 1); a tensor of rank 3 with no layer to say which axis holds channels gets
+    ``(None, None)``: ambiguous, never guessed.
     """
-    x = node.args[0] if node.args else node.kwargs.get("input")
-    meta = x.meta.get("tensor_meta") if isinstance(x, fx.Node) else None
-    shape = tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
-    layer, frontier, seen = None, [x], set()
-    for _ in range(64):  # breadth-first upstream: the nearest layer wins (residual adds see the branch)
-        nxt: list[fx.node.Argument] = []
-        for arg in frontier:
-            if not isinstance(arg, fx.Node) or arg in seen or arg.op == "placeholder":
-                continue
-            seen.add(arg)
-            if arg.op == "call_module":
-                assert isinstance(arg.target, str)  # fx: a call_module node's target is the submodule's path
-                if out_channels(modules[arg.target]) is not None:
-                    layer = out_channels(modules[arg.target])
-                    break
-            nxt += [a for a in (*arg.args, *arg.kwargs.values()) if isinstance(a, fx.Node)]
-        if layer is not None or not nxt:
-            break
-        frontier = nxt
-    if shape is not None and len(shape) >= 2:
-        dim = layer[1] if layer is not None else (1 if len(shape) > 2 else -1)
-        return int(shape[dim]), dim
-    return layer
+    if channel_dim is not None:
+        return (int(shape[channel_dim]) if shape is not None and len(shape) > 1 else None), channel_dim
+    if shape is None or len(shape) < 2:
+        return hints[0] if hints else (None, None)
+    rank = len(shape)
+    for count, dim in hints:
+        if shape[dim] == count:
+            return count, dim
+    for count, _ in hints:
+        for dim in (-1, 1, *range(2, rank - 1)):
+            if shape[dim] == count:
+                return count, dim
+    if rank == 2:
+        return int(shape[-1]), -1
+    if rank >= 4:
+        return int(shape[1]), 1
+    return None, None

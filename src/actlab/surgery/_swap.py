@@ -1,166 +1,59 @@
-"""swap_activations: replace the activations of an existing model, optionally warm-started."""
+"""swap_activations: replace the activations of an existing model in place, optionally warm-started."""
 
 from __future__ import annotations
 
-import math
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import fx, nn
 
-from ..activations import Activation, ActSite, build_act
-from ..activations._base import Identity
-from ..activations.torch_table import zoo_equivalent
+from ..activations import ActSite, build_act
+from ..activations.torch_table import torch_call
+from ._census import Census, activation_like, census_on, run_census
+from ._report import LeftSite, SwapReport, SwapSite
 from ._sites import (
-    Site,
     UntraceableError,
     Where,
-    base_name,
-    graph_channels,
-    graph_sites,
-    mode_independent,
-    module_sites,
-    same_name,
+    choose_channels,
+    in_channels,
+    is_activation_module,
+    out_channels,
     selector,
-    trace,
 )
+from ._trace import (
+    call_nodes,
+    feeds_mul,
+    graph_hints,
+    input_reused,
+    mode_independent,
+    replace_with_module,
+    rewrite_forward,
+    trace_owner,
+)
+from ._warm import warm_start as _warm
 
 __all__ = ["SwapSite", "SwapReport", "swap_activations"]
 
-
-@dataclass(frozen=True)
-class SwapSite:
-    """One replaced activation.
-
-    Args:
-        name: site name: the module path (``"layer1.0.relu"``) for modules, ``"<module path>.<op>()"``
-            for functional calls (``"layer1.0.relu()"``); a module called at several places gets
-            ``"[k]"`` appended for its k-th extra call, a repeated call ``"_k"``.
-        kind: ``"module"``, ``"function"`` or ``"method"``.
-        old: repr of the replaced module (of the equivalent ``torch.nn`` module for calls).
-        new: repr of the new module.
-        num_channels: channel count given to the new module (``None`` where unknown).
-        path: where the new module lives in ``report.model``.
-        warm_started: whether its parameters were set to reproduce the old activation.
-    """
-
-    name: str
-    kind: str
-    old: str
-    new: str
-    num_channels: int | None
-    path: str
-    warm_started: bool = False
+#: reasons of a left site that mean the swap could not do what was asked (they warn)
+_INCOMPLETE = ("untraceable", "in-place")
+_GATE = "gate: its output multiplies a tensor (squeeze-excitation style); where='all' or where='gates' swaps it"
 
 
 @dataclass
-class SwapReport:
-    """What :func:`swap_activations` changed.
-
-    Attributes:
-        model: the swapped model; continue with this one (see :func:`swap_activations`).
-        sites: every replaced site, in forward order (module registration order when not traced).
-        trace_error: why ``torch.fx`` could not trace the model (``functional="auto"`` only), else ``None``.
-    """
-
-    model: nn.Module
-    sites: list[SwapSite]
-    trace_error: str | None = None
-
-    def __len__(self) -> int:
-        return len(self.sites)
-
-    def __str__(self) -> str:
-        lines = [f"swapped {len(self.sites)} activation site(s)"]
-        lines += [f"  {s.name} [{s.kind}]: {s.old} -> {s.new} (channels {s.num_channels})" for s in self.sites]
-        if self.trace_error:
-            lines.append(f"  functional calls not searched: {self.trace_error}")
-        return "\n".join(lines)
+class _Site:
+    name: str
+    kind: str
+    old: nn.Module
+    owner: nn.Module  # the module the new activation is registered in
+    attr: str | None = None  # registration sites: the attribute of ``owner`` that holds it
+    node: fx.Node | None = None  # traced sites: the graph node to replace
+    shape: tuple[int, ...] | None = None
+    hints: list[tuple[int, int]] = field(default_factory=list)
+    gate: bool = False
 
 
-# ---------------------------------------------------------------------------------- warm start
-def _warm_start(new: nn.Module, old: nn.Module, site: str) -> None:
-    """Sets ``new``'s parameters from ``ActivationInfo.warm_start`` so that ``new(x) == old(x)``."""
-    base = base_name(old)
-    if base is None and _same_function(new, old):
-        _check_equal(new, old, site)  # e.g. nn.Softshrink(0.3) -> create_activation("softshrink", lambd=0.3)
-        return
-    if base is None:
-        raise ValueError(
-            f"site {site!r}: warm_start=True needs the old activation to be a fixed registered function, but "
-            f"{old!r} is not (it is trainable or has non-default parameters); use warm_start=False"
-        )
-    info = getattr(new, "info", None)
-    table = info.warm_start if isinstance(new, Activation) and info is not None else {}
-    values = next((v for k, v in table.items() if same_name(k, base)), None)
-    if values is None:
-        new_base = base_name(new)
-        if new_base is not None and same_name(new_base, base):
-            return  # the same fixed function: nothing to initialize
-        raise ValueError(
-            f"site {site!r}: no parameter values make {type(new).__name__} equal {base!r} (its warm starts: "
-            f"{sorted(table) or 'none'}); choose an activation whose ActivationInfo.warm_start lists {base!r} "
-            "(e.g. 'pvlu' for relu) or pass warm_start=False"
-        )
-    assert isinstance(new, Activation)  # only an Activation has a warm_start table to take values from
-    with torch.no_grad():
-        for pname, value in values.items():
-            if pname not in new._constraints:
-                raise ValueError(f"{type(new).__name__} has no parameter {pname!r} named in its warm_start row")
-            c = new._constraints[pname]
-            getattr(new, pname if isinstance(c, Identity) else f"{pname}_raw").fill_(c.to_raw(value))
-    _check_equal(new, old, site)
-
-
-def _same_function(new: nn.Module, old: nn.Module) -> bool:
-    """Whether ``new`` is the zoo activation a ``torch.nn`` module ``old`` equals (the torch table), with
-    the same hyperparameters (read from ``old``), so there is nothing to initialize."""
-    eq = zoo_equivalent(old)
-    info = getattr(new, "info", None)
-    if eq is None or not isinstance(new, Activation) or info is None or not same_name(eq[0], info.name):
-        return False
-    for key, want in eq[1].items():
-        have: object  # a number when it can match; checked below
-        if key in new._constraints:
-            value = new.value(key).detach()
-            if value.numel() != 1:
-                return False
-            have = float(value.reshape(()))
-        else:
-            have = getattr(new, key, None)
-        if not isinstance(have, (int, float)) or not math.isclose(have, want, rel_tol=1e-6, abs_tol=1e-12):
-            return False
-    return True
-
-
-def _check_equal(new: nn.Module, old: nn.Module, site: str) -> None:
-    """Guards against a wrong warm_start row: compares both functions on a probe grid, in eval mode
-    (where a random activation such as RReLU is a fixed function)."""
-    ref = next(iter(new.parameters()), None)
-    kw: dict[str, Any] = {"device": ref.device, "dtype": ref.dtype} if ref is not None else {}
-    x = torch.linspace(-6.0, 6.0, 121, **kw).view(1, 1, -1)
-    if isinstance(new, Activation) and new.shape == "channel" and new.num_channels is not None:
-        x = x.expand(1, new.num_channels, 121).movedim(1, new.channel_dim % 3)
-    modes = {m: m.training for m in (*new.modules(), *old.modules())}
-    try:
-        new.eval()
-        old.eval()
-        with torch.no_grad():
-            a, b = new(x), old(x.clone())
-    finally:
-        for m, t in modes.items():
-            m.training = t
-    if not torch.allclose(a, b, rtol=1e-5, atol=1e-6):
-        raise ValueError(
-            f"site {site!r}: the warm_start values of {type(new).__name__} do not reproduce {old!r} "
-            f"(max difference {(a - b).abs().max().item():.3g}); its ActivationInfo.warm_start row is wrong"
-        )
-
-
-# ---------------------------------------------------------------------------------- swap
 def swap_activations(
     model: nn.Module,
     act: Any,
@@ -168,222 +61,323 @@ def swap_activations(
     warm_start: bool = False,
     *,
     functional: bool | str = "auto",
-    example_input: torch.Tensor | None = None,
+    example_input: Any = None,
+    channel_dim: int | None = None,
 ) -> SwapReport:
-    """Replaces the activations of ``model`` by fresh ``act`` modules, one per site.
+    """Replaces the activations of ``model`` by fresh ``act`` modules, one per site, in place.
 
-    Sites are activation modules (every ``torch.nn`` activation of the torch table,
-    :data:`actlab.activations.torch_table.TORCH_MODULES`: ReLU ... Softsign, PReLU, RReLU, LogSigmoid,
-    the shrinks, Threshold; every actlab :class:`~actlab.Activation` and registered class) and, when
-    ``torch.fx`` can trace the model, activation calls in ``forward``
-    (:data:`~actlab.activations.torch_table.TORCH_CALLS`): ``torch.relu``, ``F.relu``, ``x.relu()``,
-    ``F.gelu``, ``torch.tanh``, ``torch.sigmoid``, ``F.softshrink``, ``F.threshold``, ... (and their
-    in-place forms).
+    **Sites.** Activation modules (every ``torch.nn`` activation of
+    :mod:`actlab.activations.torch_table`, every actlab activation, transformers' ``ACT2FN``
+    classes and timm's activation modules, recognised by name: :mod:`actlab.activations.ecosystem`),
+    each ONE site (the ``torch.tanh`` inside a ``NewGELUActivation`` is never a site), and functional
+    calls (``F.gelu``, ``torch.relu``, ``x.tanh()``...) in the forward of the module that makes them.
 
-    **In place or a new model.** Module sites are replaced in place, so ``report.model is model``.
-    Functional calls, and modules called at several places (each call gets its own module), cannot
-    be changed in place: then ``report.model`` is a new ``torch.fx.GraphModule`` that shares all
-    other layers (and their parameters) with ``model``, and ``model`` is left unchanged. Always
-    continue with ``report.model``. A model whose ``forward`` branches on ``self.training`` is refused
-    on that path, because tracing would freeze one branch.
+    **In place.** ``report.model is model``: modules are replaced by ``setattr`` on their parent; a
+    module called at several places gets a fresh instance per call, and functional calls become
+    modules, by rewriting only the forward of the module that makes those calls (traced with
+    ``torch.fx``, its children kept as leaves) and binding it to that instance. The model keeps its
+    class, methods and attributes; tracing is never needed when every site is a module. A rewritten
+    forward pickles (``torch.save(model)``) and deep-copies with its module.
 
-    **Channels.** Each site gets ``ActSite(name, index, num_channels, channel_dim)``. ``num_channels``
-    comes from the nearest conv / linear / norm layer upstream in the traced graph (in module
-    registration order when the model is not traced); with ``example_input`` (a tiny batch), from the
-    shape the site actually sees (propagated with the model in eval mode, under ``no_grad``).
+    **Census.** With ``example_input`` (or one inferred from the model: a Hugging Face config, timm's
+    ``pretrained_cfg``, the first layer), one forward pass in eval mode finds every activation that
+    runs, the shapes it sees and which sigmoid-like outputs multiply a tensor (gates); a second
+    pass after the swap checks that none of the requested kind still runs (``report.missed``,
+    with a warning). ``report.left`` lists each site left and why: gates, attention softmax,
+    untraceable code, unknown activation-like modules (no parameters, elementwise on a probe).
 
-    **Warm start.** ``warm_start=True`` sets the new module's parameters to
-    ``activation_info(new).warm_start[old]``, where ``old`` is the registry name of the function the
-    replaced activation computes (``nn.ReLU`` -> ``"relu"``, ``nn.Tanh`` -> ``"tanh"``,
-    ``F.gelu`` -> ``"gelu"``), so the swapped model's output equals the original's at step 0
-    (checked on a probe grid, in eval mode). Replacing a ``torch.nn`` module by the zoo activation it
-    equals with the same hyperparameters (``nn.Softshrink(0.3)`` by ``("softshrink", {"lambd": 0.3})``)
-    needs no values. Raises ``ValueError`` where no such values exist.
+    **Channels.** ``num_channels`` and ``channel_dim`` come from the shape the site sees and the
+    layers before and after it (-1 for Linear / LayerNorm, 1 for conv / BatchNorm): the axis whose
+    size is that layer's channel count, never the token axis of a (B, N, C) tensor.
+    ``channel_dim`` overrides the axis for every site.
+
+    **Warm start.** ``warm_start=True`` makes each replacement compute what the old activation
+    did: families over a base (``"gpvlu"``, ``"laaf"``, ``"rowdy"``) start from ANY activation,
+    bit for bit (the base becomes the replaced activation); others take the values of their
+    ``ActivationInfo.warm_start`` row (``"pvlu"`` from ReLU, ``"swish"`` from SiLU). Where no values
+    exist, ``ValueError`` names the old activation and the zoo activations that can start from it.
 
     Args:
         model: the network.
-        act: any form :func:`actlab.build_act` accepts (``"pvlu"``, ``("pvlu", {"shape": "channel"})``,
+        act: any form :func:`actlab.build_act` accepts (``"gpvlu"``, ``("pvlu", {"shape": "channel"})``,
             a class, a factory, :func:`actlab.per_layer`).
-        where: which sites: ``None`` (all), a module class or tuple of classes (calls match by their
-            equivalent module: ``nn.ReLU`` matches ``F.relu``), a glob over site names
-            (``"layer1.*"``), or a predicate ``fn(name, module) -> bool``.
+        where: ``None`` or ``"hidden"`` (every activation but gates), ``"gates"``, ``"all"``, or among the
+            hidden ones: a module class or tuple of classes (calls match by their equivalent module),
+            a glob over site names (``"layer1.*"``), a predicate ``fn(name, module) -> bool``.
         warm_start: initialize each replacement to equal the activation it replaces.
-        functional: ``"auto"`` (trace; if tracing fails, warn, swap modules only and record the
-            reason in ``report.trace_error``), ``True`` (tracing failure raises
-            :class:`UntraceableError` naming the module), ``False`` (modules only, no tracing).
-        example_input: optional batch used to read exact channel counts.
+        functional: ``"auto"`` (swap functional calls where their module traces, report the others),
+            ``True`` (raise :class:`UntraceableError` where one cannot be swapped), ``False`` (modules only).
+        example_input: a small batch (a tensor, or what the model's forward takes as one argument).
+        channel_dim: the channel axis of every site (``None``: inferred).
 
     Returns:
-        A :class:`SwapReport` listing every replaced site.
+        A :class:`SwapReport`: sites changed and left, the census, warm-start differences.
 
     Example:
         >>> import torch
         >>> from torch import nn
-        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 2))
         >>> x = torch.randn(5, 4)
         >>> before = model(x)
-        >>> report = swap_activations(model, "pvlu", warm_start=True)
+        >>> report = swap_activations(model, "gpvlu", warm_start=True, example_input=x)
         >>> print(report)
-        swapped 1 activation site(s)
-          1 [module]: ReLU() -> PVLU(alpha=0, beta=1) (channels 8)
-        >>> report.model is model, torch.allclose(model(x), before)  # in place; warm start: same outputs
+        swapped 1 activation site(s), left 0
+          1 [module]: GELU(approximate='none') -> GPVLU(base='gelu', alpha=0, beta=1) (channels 8, ...)
+          census: ran on the example_input: 1 activation call(s) before the swap, 0 of the replaced kind after
+          output max|after - before| on the example input (eval): 0
+        >>> report.model is model, torch.equal(model(x), before)  # in place; warm start: same outputs
         (True, True)
     """
     if functional not in ("auto", True, False):
         raise ValueError(f"functional must be 'auto', True or False, got {functional!r}")
-    select = selector(where)
-    gm, trace_error = None, None
-    if functional is not False:
-        try:
-            gm = trace(model)
-        except UntraceableError as e:
-            if functional is True:
-                raise
-            trace_error = str(e)
-            warnings.warn(f"{e} Swapping activation modules only.", stacklevel=2)
+    choose = _chooser(where)
+    census, x, how = census_on(model, example_input)
+    sites, left = _module_sites(model, census)
+    traced_sites, traced_left, graphs = _traced_sites(model, census, functional)
+    sites += traced_sites
+    left += traced_left
+    left += _census_left(census)
+    chosen = []
+    for s in sites:
+        if choose(s):
+            chosen.append(s)
+        else:
+            left.append(LeftSite(s.name, s.kind, _one_line(s.old), _GATE if s.gate else "not selected by where"))
     ref = next(iter(model.parameters()), None)
-    if gm is None:
-        swapped, done = _swap_modules(model, act, select, warm_start, example_input, ref)
-        return SwapReport(swapped, done, trace_error)
-    return _swap_graph(model, gm, act, select, warm_start, example_input, ref)
+    # every replacement is built (and warm-started) before the model changes: an error leaves it unchanged
+    news = [(s, *_fresh(act, s, i, warm_start, ref, channel_dim)) for i, s in enumerate(chosen)]
+    edited: set[int] = set()
+    for s, new, _ch, _d in news:
+        if s.node is None:
+            assert s.attr is not None  # a registration site
+            setattr(s.owner, s.attr, new)
+            continue
+        target = _free_name(s.owner, f"{s.name.rsplit('.', 1)[-1].split('(')[0].split('[')[0]}_act")
+        s.owner.add_module(target, new)
+        replace_with_module(s.node.graph, s.node, target)
+        edited.add(id(s.owner))
+    for owner, graph in graphs.values():
+        if id(owner) in edited:
+            rewrite_forward(owner, graph)
+    done = [SwapSite(s.name, s.kind, _one_line(s.old), _one_line(new), ch[0], _path_of(model, new), warm_start,
+                     ch[1], d) for s, new, ch, d in news]
+    report = SwapReport(model, done, left)
+    _check(report, model, x, how, census, {id(n) for _, n, _, _ in news}, warm_start)
+    return report
 
 
-def _fresh(act: Any, site: Site, index: int, ch: tuple[int, int] | None, warm: bool, ref: Any) -> nn.Module:
-    num, dim = ch if ch is not None else (None, 1)
-    new = build_act(act, ActSite(site.name, index, num, dim))
-    new.train(site.old.training)  # the replaced activation's mode (RReLU is random in training mode only)
+def _chooser(where: Where):
+    if where is None or where == "hidden":
+        return lambda s: not s.gate
+    if where == "gates":
+        return lambda s: s.gate
+    if where == "all":
+        return lambda s: True
+    select = selector(where)
+    return lambda s: not s.gate and select(s.name, s.old)
+
+
+def _module_sites(model: nn.Module, census: Census | None) -> tuple[list[_Site], list[LeftSite]]:
+    """Every registration of an activation module (not descending into it), in registration order,
+    with the layers before and after it, and the unknown modules that look like activations."""
+    sites: list[_Site] = []
+    left: list[LeftSite] = []
+    layers: list[tuple[int, nn.Module]] = []  # (position in sites, conv / linear / norm layer)
+
+    def walk(parent: nn.Module, prefix: str) -> None:
+        for attr, child in parent._modules.items():
+            if child is None:
+                continue
+            path = f"{prefix}{attr}"
+            if is_activation_module(child):
+                sites.append(_Site(path, "module", child, parent, attr))
+            elif out_channels(child) is not None:  # a layer; timm's BatchNormAct2d holds its activation
+                layers.append((len(sites), child))
+                walk(child, path + ".")
+            elif activation_like(child):
+                left.append(LeftSite(path, "unknown", repr(child), "unknown activation-like module (no parameters, "
+                                     "elementwise on a probe) that actlab does not recognise; it is left unchanged"))
+            else:
+                walk(child, path + ".")
+
+    if is_activation_module(model):
+        raise ValueError("the model itself is an activation; build the new activation directly instead")
+    walk(model, "")
+    calls = {} if census is None else {c.module_id: c for c in reversed(census.calls) if c.kind == "module"}
+    gates = set() if census is None else {c.module_id for c in census.calls if c.kind == "module" and c.gate}
+    for i, s in enumerate(sites):
+        before = [m for pos, m in layers if pos <= i]
+        after = [m for pos, m in layers if pos > i]
+        near = (out_channels(before[-1]) if before else None, in_channels(after[0]) if after else None)
+        siblings = [h for c in s.owner.children() for h in (out_channels(c), in_channels(c))]  # an MLP's own layers
+        s.hints = [h for h in (*near, *siblings) if h is not None]
+        call = calls.get(id(s.old))
+        s.shape = call.shape if call is not None else None
+        s.gate = id(s.old) in gates
+    return sites, left
+
+
+def _owners(model: nn.Module, census: Census | None) -> dict[str, nn.Module]:
+    """Modules whose own forward must be traced: those making functional activation calls or calling one
+    activation module more than once (from the census); without a census, every non-torch module."""
+    mods = dict(model.named_modules())
+    if census is None:
+        return {p: m for p, m in mods.items() if not is_activation_module(m) and not activation_like(m)
+                and not type(m).__module__.startswith("torch.nn.")}
+    counts: dict[tuple[str, int | None], int] = {}
+    for c in census.calls:
+        if c.kind == "module":
+            counts[(c.caller, c.module_id)] = counts.get((c.caller, c.module_id), 0) + 1
+    paths = {c.caller for c in census.calls if c.kind in ("function", "method")}
+    paths |= {caller for (caller, _), n in counts.items() if n > 1}
+    return {p: mods[p] for p in sorted(paths) if p in mods}
+
+
+def _traced_sites(model, census, functional) -> tuple[list[_Site], list[LeftSite], dict]:
+    sites: list[_Site] = []
+    left: list[LeftSite] = []
+    graphs: dict[str, tuple[nn.Module, fx.Graph]] = {}
+    calls = [] if census is None else [c for c in census.calls if c.kind in ("function", "method")]
+    for path, owner in _owners(model, census).items():
+        mine = [c for c in calls if c.caller == path]
+        where = f"{path}." if path else ""
+        try:
+            if functional is False:
+                raise UntraceableError("functional=False: functional calls are not swapped")
+            graph = trace_owner(owner, path)
+            if not mode_independent(owner, path):
+                raise UntraceableError(
+                    f"{type(owner).__name__}.forward at {path or '<root>'!r} branches on self.training: a traced "
+                    "copy would keep one branch; call activation modules there instead")
+        except UntraceableError as e:
+            if functional is True and (mine or census is None):
+                raise
+            reason = str(e) if functional is False else f"untraceable code: {e}"
+            left += [LeftSite(_call_name(c.caller, c.path, c.index), c.kind, c.path, reason) for c in mine]
+            if census is None and functional is not False:  # no census to say whether it calls an activation
+                left.append(LeftSite(f"{where}forward", "unsearched", type(owner).__name__,
+                                     f"untraceable code, not searched for functional activation calls (no census "
+                                     f"ran: pass example_input): {e}"))
+            continue
+        graphs[path] = (owner, graph)
+        children = dict(owner.named_modules())
+        seen: dict[str, int] = {}
+        for node in graph.nodes:
+            if node.op == "call_module" and is_activation_module(children[node.target]):
+                k = seen[node.target] = seen.get(node.target, -1) + 1
+                if k:  # the first call keeps the registered module (a registration site)
+                    m = children[node.target]
+                    rec = next((c for c in census.calls if c.module_id == id(m) and c.caller == path
+                                and c.index == k), None) if census is not None else None
+                    sites.append(_Site(f"{where}{node.target}[{k}]", "module", m, owner, node=node,
+                                       shape=rec.shape if rec else None, hints=graph_hints(node, children),
+                                       gate=bool(rec and rec.gate)))
+        found: dict[str, int] = {}
+        for node, eq, inplace in call_nodes(graph):
+            row = torch_call(node.target)
+            assert row is not None  # call_nodes found it in the torch table
+            k = found[row.path] = found.get(row.path, -1) + 1
+            name = _call_name(path, row.path, k)
+            if inplace and input_reused(node):
+                left.append(LeftSite(name, "function", row.path, "in-place call whose input is used again afterwards: "
+                                     "use the out-of-place form in the model's code"))
+                continue
+            rec = next((c for c in mine if c.path == row.path and c.index == k), None)
+            if "training" not in row.args:  # a call runs in its module's mode (F.rrelu has its own)
+                eq.train(owner.training)
+            sites.append(_Site(name, row.kind, eq, owner, node=node, shape=rec.shape if rec else None,
+                               hints=graph_hints(node, children), gate=bool(rec and rec.gate) or feeds_mul(node, eq)))
+    return sites, left, graphs
+
+
+def _call_name(scope: str, path: str, k: int) -> str:
+    """Site name of the k-th call of ``path`` in the forward of module ``scope``: ``"b1.relu()"``, ``"relu()_1"``."""
+    return f"{scope + '.' if scope else ''}{path.rpartition('.')[2]}()" + (f"_{k}" if k else "")
+
+
+def _census_left(census: Census | None) -> list[LeftSite]:
+    if census is None:
+        return []
+    return [LeftSite(f"{c.caller + '.' if c.caller else ''}{c.path}()", "softmax", c.path,
+                     "attention softmax: normalises along a dimension, not an elementwise activation")
+            for c in census.calls if c.kind == "softmax"]
+
+
+def _fresh(act, s: _Site, index: int, warm: bool, ref, channel_dim):
+    ch = choose_channels(s.shape, s.hints, channel_dim)
+    try:
+        new = build_act(act, ActSite(s.name, index, ch[0], ch[1] if ch[1] is not None else 1))
+    except ValueError as e:
+        if ch[0] is not None:
+            raise
+        raise ValueError(
+            f"site {s.name!r}: cannot tell the channel axis of its input (shape {s.shape}) for a per-channel "
+            f"activation ({e}); pass channel_dim=-1 (channels last, (B, N, C)) or channel_dim=1 (NCHW), or an "
+            "example_input"
+        ) from e
+    new.train(s.old.training)  # the replaced activation's mode (RReLU is random in training mode only)
     if ref is not None:
         new = new.to(device=ref.device, dtype=ref.dtype) if ref.is_floating_point() else new.to(ref.device)
+    diff = None
     if warm:
-        _warm_start(new, site.old, site.name)
-    return new
+        new, diff = _warm(new, s.old, s.name)
+    return new, ch, diff
 
 
-def _record(site: Site, new: nn.Module, ch: tuple[int, int] | None, path: str, warm: bool) -> SwapSite:
-    return SwapSite(site.name, site.kind, repr(site.old), repr(new), ch[0] if ch else None, path, warm)
+def _check(report: SwapReport, model, x, how, census: Census | None, new_ids: set[int], warm: bool) -> None:
+    """The census after the swap: nothing of the replaced kind still runs; with a warm start, same outputs."""
+    if census is None:
+        report.census = f"not run: {how}"
+    else:
+        news = {m for m in model.modules() if id(m) in new_ids}
+        after = run_census(model, x, skip=news)
+        if after.error is not None:
+            raise RuntimeError(f"the swapped model fails on {how}: {after.error}")
+        left_ids = {id(model.get_submodule(s.name)) for s in report.left if s.kind == "module" and "[" not in s.name}
+        left_calls = {s.name for s in report.left}
+        for c in after.calls:
+            if c.kind == "module" and c.module_id not in left_ids:
+                report.missed.append(f"module {c.path} (called from {c.caller or '<root>'})")
+            elif c.kind in ("function", "method"):
+                if _call_name(c.caller, c.path, c.index) not in left_calls:
+                    report.missed.append(f"{c.path} called in {c.caller or '<root>'}")
+        report.census = (f"ran on {how}: {sum(c.kind != 'softmax' for c in census.calls)} activation call(s) before "
+                         f"the swap, {len(report.missed)} of the replaced kind after")
+        if warm:
+            report.output_diff = _output_diff(census.output, after.output)
+    if report.missed or any(s.reason.startswith(_INCOMPLETE) for s in report.left):
+        warnings.warn(f"swap_activations did not replace everything asked for:\n{report}", stacklevel=3)
 
 
-def _set_module(root: nn.Module, path: str, new: nn.Module) -> None:
-    parent, _, leaf = path.rpartition(".")
-    setattr(root.get_submodule(parent) if parent else root, leaf, new)
+def _tensors(out: Any) -> list[torch.Tensor]:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, dict):
+        return [t for v in out.values() for t in _tensors(v)]
+    if isinstance(out, (tuple, list)):
+        return [t for v in out for t in _tensors(v)]
+    return []
 
 
-def _eval_run(model: nn.Module, fn: Callable[[], Any]) -> None:
-    modes = {m: m.training for m in model.modules()}
-    model.eval()
-    try:
-        with torch.no_grad():
-            fn()
-    finally:
-        for m, t in modes.items():
-            m.training = t
+def _output_diff(a: Any, b: Any) -> float | None:
+    ta, tb = _tensors(a), _tensors(b)
+    if not ta or len(ta) != len(tb):
+        return None
+    return max(float((p.float() - q.float()).abs().max()) if p.numel() else 0.0 for p, q in zip(ta, tb, strict=True))
 
 
-def _swap_modules(model, act, select, warm, example_input, ref) -> tuple[nn.Module, list[SwapSite]]:
-    found = module_sites(model)
-    if example_input is not None:  # read the channels each module actually sees
-        shapes: dict[str, tuple[int, ...]] = {}
-
-        def hook(name: str) -> Callable:
-            def record(module: nn.Module, args: tuple) -> None:  # must return None (else it replaces args)
-                shapes.setdefault(name, tuple(args[0].shape))
-
-            return record
-
-        hooks = [s.old.register_forward_pre_hook(hook(s.name)) for s, _ in found]
-        try:
-            _eval_run(model, lambda: model(example_input))
-        finally:
-            for h in hooks:
-                h.remove()
-        found = [(s, _with_shape(ch, shapes.get(s.name))) for s, ch in found]
-    # build (and warm-start) every replacement before touching the model: an error leaves it unchanged
-    news = [(s, ch, _fresh(act, s, i, ch, warm, ref)) for i, (s, ch) in enumerate(found) if select(s.name, s.old)]
-    for site, _ch, new in news:
-        _set_module(model, site.path, new)
-    return model, [_record(site, new, ch, site.path, warm) for site, ch, new in news]
+def _one_line(m: nn.Module) -> str:
+    """``Name(extra_repr)`` without the children (a family over a base holds its base as a child)."""
+    return f"{type(m).__name__}({m.extra_repr()})"
 
 
-def _with_shape(ch: tuple[int, int] | None, shape: tuple[int, ...] | None) -> tuple[int, int] | None:
-    if shape is None or len(shape) < 2:
-        return ch
-    dim = ch[1] if ch is not None else (1 if len(shape) > 2 else -1)
-    return int(shape[dim]), dim
+def _path_of(model: nn.Module, m: nn.Module) -> str:
+    return next((n for n, sub in model.named_modules() if sub is m), "")
 
-
-def _swap_graph(model, gm, act, select, warm, example_input, ref) -> SwapReport:
-    sites = graph_sites(gm)
-    calls: dict[str, int] = {}
-    for s in sites:
-        if s.kind == "module":
-            calls[s.path] = calls.get(s.path, 0) + 1
-    chosen = [(i, s) for i, s in enumerate(sites) if select(s.name, s.old)]
-    need_graph = any(s.kind != "module" or calls[s.path] > 1 for _, s in chosen)
-    if need_graph and not mode_independent(model):
-        raise ValueError(
-            f"{type(model).__name__}.forward branches on self.training, so a traced copy would keep only one "
-            "branch; functional activation calls cannot be swapped in it. Pass functional=False (modules only) "
-            "or replace the calls by activation modules in the model's code."
-        )
-    if example_input is not None:
-        from torch.fx.passes.shape_prop import ShapeProp
-
-        _eval_run(gm, lambda: ShapeProp(gm).propagate(example_input))
-    modules = dict(gm.named_modules())
-    chans = {s.name: graph_channels(_node(s), modules) for _, s in chosen}
-    order = {n: i for i, n in enumerate(gm.graph.nodes)}
-    for _, s in chosen:
-        node = _node(s)
-        if s.inplace and any(order[u] > order[node] for u in _input(node).users if u is not node):
-            raise ValueError(
-                f"site {s.name!r}: in-place activation {node.format_node()} whose input is used again "
-                "afterwards cannot be swapped safely; use the out-of-place form in the model's code"
-            )
-    # build (and warm-start) every replacement before touching anything: an error leaves the model unchanged
-    news = [(s, _fresh(act, s, index, chans[s.name], warm, ref)) for index, s in chosen]
-    if not need_graph:  # every chosen site is a module called once: replace in place
-        for s, new in news:
-            _set_module(model, s.path, new)
-        return SwapReport(model, [_record(s, new, chans[s.name], s.path, warm) for s, new in news])
-    done = []
-    for s, new in news:
-        node, ch = _node(s), chans[s.name]
-        if s.kind == "module" and calls[s.path] == 1:
-            _set_module(gm, s.path, new)
-            done.append(_record(s, new, ch, s.path, warm))
-            continue
-        x = _input(node)
-        leaf = s.path if s.kind == "module" else f"{s.path}.{s.name.rsplit('.', 1)[-1].split('(')[0]}"
-        target = _free_name(gm, f"{leaf.lstrip('.')}_act")
-        gm.add_submodule(target, new)
-        with gm.graph.inserting_before(node):
-            new_node = gm.graph.call_module(target, (x,))
-        node.replace_all_uses_with(new_node)
-        gm.graph.erase_node(node)
-        done.append(_record(s, new, ch, target, warm))
-    gm.graph.lint()
-    gm.delete_all_unused_submodules()
-    gm.recompile()
-    return SwapReport(gm, done)
-
-
-def _node(s: Site) -> fx.Node:
-    assert s.node is not None, f"site {s.name!r} was found in the traced graph, so it has a node"
-    return s.node
-
-
-def _input(node: fx.Node) -> fx.Node:
-    """The tensor an activation call reads (its first argument or ``input=``)."""
-    x = node.args[0] if node.args else node.kwargs["input"]
-    assert isinstance(x, fx.Node), f"{node.format_node()} does not act on a traced tensor"
-    return x
 
 def _free_name(root: nn.Module, base: str) -> str:
     name, k = base, 0
-    while True:
-        try:
-            root.get_submodule(name)
-        except AttributeError:
-            return name
+    while hasattr(root, name):
         k += 1
         name = f"{base}_{k}"
+    return name
