@@ -13,7 +13,7 @@ user's own batch as given), and the model's state kept around its passes.
 * :func:`batch_generator`: the batch is drawn from a stream derived from ``seed`` by hashing, never
   ``manual_seed(seed)`` itself, which a user is likely to pass as the weights' generator: a batch
   equal to the first weight rows would correlate weights and inputs (measured: a 5-layer GELU MLP
-  came out at 0.26 x target on a fresh batch when both were seeded 0).
+  came out at 0.16-0.26 x target on a fresh batch when both were seeded 0, 0.96-0.99 once apart).
 """
 
 from __future__ import annotations

@@ -27,7 +27,16 @@ channels, positions), which is what the next weighted layer's ``E[x^2]`` needs.
   statistics of the non-shared part, ``E[g(max x_i)]`` under the density ``k phi Phi^(k-1)``, through the preceding
   activation when it is monotone (``max f(x_i) = f(max x_i)``), seeded Monte Carlo when it is
   not, and for a Gaussian input when no activation precedes. Padding at borders is ignored.
-* Flatten/reshape/view/permute/slicing and friends pass moments through unchanged.
+* Flatten/reshape/view/permute/slicing and friends pass moments through unchanged; picking positions
+  by index (``x[:, 0]``, a class token) takes that slice's own moments on the pass.
+* RMSNorm ``g x / rms(x)``: second moment ``E[g^2]``; embeddings (a table indexed uniformly): the
+  moments of the table's entries; matmul of ``k`` independent products ``(k mu_a mu_b,
+  k (E[a^2] E[b^2] - mu_a^2 mu_b^2))``; attention (``scaled_dot_product_attention``, or a matmul
+  with softmax rows) ``(mu_v, s_v + E_rows[sum_j P_ij^2] (v_v - s_v))``, the concentration of the
+  pattern ``P`` read from the real queries and keys of the pass (it depends on the sequence, not on
+  the value weights being drawn).
+
+Which rule applies to which module, function or method is the table of :mod:`actlab.init.ops`.
 """
 
 from __future__ import annotations
