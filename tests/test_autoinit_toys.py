@@ -286,3 +286,33 @@ def test_train_eval_state_restored_through_train_calls():
     model = nn.Sequential(nn.Linear(4, 4), Spy(), nn.Linear(4, 4)).eval()
     autoinit(model, input_shape=(4,))
     assert calls and calls[-1] is False and not model.training and not model[1].training
+
+
+class MHABlock(nn.Module):
+    """torchvision ViT's form: ``nn.MultiheadAttention`` (projections inside its forward)."""
+
+    def __init__(self, dim: int = 32, kdim: int | None = None) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, 4, batch_first=True, kdim=kdim, vdim=kdim)
+        self.kv = nn.Linear(dim, kdim or dim)
+        self.head = nn.Linear(dim, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm(x)
+        kv = self.kv(h)
+        y, _ = self.attn(h, kv, kv, need_weights=False)
+        return self.head(x + y)
+
+
+@pytest.mark.parametrize("kdim", [None, 16], ids=["packed", "separate-kv"])
+def test_multihead_attention_projections_are_weighted_layers(kdim):
+    torch.manual_seed(0)
+    model = MHABlock(kdim=kdim)
+    r = autoinit(model, input_shape=(9, 32), batch_size=64, fallback=None, generator=_gen())
+    names = [x.name for x in r.layers]
+    assert names == ["kv", "attn.in_proj[q]", "attn.in_proj[k]", "attn.in_proj[v]", "attn.out_proj", "head"]
+    assert not r.unruled and not r.not_initialized and r.within(0.5, 2.0), r.to_table()
+    assert not any("attn.in_proj" in n for n in r.notes)  # its parameters are accounted for
+    assert float(model.attn.in_proj_bias.detach().abs().max()) == 0.0
+    assert model(torch.randn(2, 9, 32)).shape == (2, 9, 10)

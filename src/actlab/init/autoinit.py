@@ -43,8 +43,9 @@ Matas, arXiv 1511.06422: drawn with the measured ``E[x^2]``, then rescaled once 
 variance on the batch equals the target; method ``lsuv``), the report lists it (``unruled``,
 ``notes``) and an :class:`~actlab.init.run.AutoInitFallbackWarning` says so; ``"lsuv"`` does the
 same without the warning, ``None`` raises a ``ValueError`` naming it and listing the supported
-kinds. Weighted layers that never run as modules (their weights used directly by an operation:
-``nn.MultiheadAttention.out_proj``, torchvision Swin's ``shifted_window_attention``) and parameters
+kinds. ``nn.MultiheadAttention`` counts as four weighted layers (its query/key/value projections
+and ``out_proj``, :mod:`actlab.init.mha`). Weighted layers that never run as modules (their weights
+used directly by an operation: torchvision Swin's ``shifted_window_attention``) and parameters
 outside Linear/Conv, norm and activation modules (embeddings, class tokens, capsule routing
 matrices...) keep their initialization, and the report names them (``not_initialized``, ``notes``).
 
@@ -235,7 +236,7 @@ def autoinit(
     kept = [
         f"{name}.{pname}" if name else pname
         for name, m in model.named_modules()
-        if not (is_weighted(m) or is_named_norm(m) or P.is_activation(m))
+        if not (is_weighted(m) or is_named_norm(m) or P.is_activation(m) or isinstance(m, nn.MultiheadAttention))
         for pname, _ in m.named_parameters(recurse=False)
     ]
     if kept:  # e.g. capsule routing matrices, embeddings, positional parameters

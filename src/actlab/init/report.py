@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from . import mha
 from .batch import embedding_guard, preserved_state, resolve_input
 from .layers import fan_in, is_weighted, weight_of
 
@@ -58,7 +59,7 @@ class InitReport:
         notes: why tracing failed, layers that were shared, etc.
         unruled: the modules/operations AutoInit had no rule for (the layers after them: ``lsuv``).
         not_initialized: weighted layers that never ran as modules and kept their initialization
-            (their weights used directly by an operation, e.g. ``nn.MultiheadAttention.out_proj``).
+            (their weights used directly by an operation, e.g. torchvision's ``shifted_window_attention``).
         held_out: whether the measurement batch is a fresh draw (``False``: the given example input).
         vocab: token ids of the drawn batches lie in ``[0, vocab)`` (0: a float batch).
     """
@@ -147,7 +148,8 @@ class InitReport:
 
 
 def measure_layers(model: nn.Module, batch: torch.Tensor, seed: int) -> list[tuple[str, nn.Module, float, float]]:
-    """``(name, module, mean, var)`` of each weighted layer's output (first call), in execution order."""
+    """``(name, module, mean, var)`` of each weighted layer's output (first call), in execution order;
+    the projections of ``nn.MultiheadAttention`` count as weighted layers (:mod:`actlab.init.mha`)."""
     names = {m: n for n, m in model.named_modules()}
     seen: dict[nn.Module, tuple[float, float]] = {}
 
@@ -156,7 +158,20 @@ def measure_layers(model: nn.Module, batch: torch.Tensor, seed: int) -> list[tup
             y = out.detach().double()
             seen[m] = (float(y.mean()), float(y.var(unbiased=False)))
 
+    def attention_hook(m: nn.Module, args: tuple, kwargs: dict, out: object) -> None:
+        assert isinstance(m, nn.MultiheadAttention)
+        suffixes = {id(p): s for s, p in mha.projections(m)}
+        for layer, mean, var in mha.measure(m, args, kwargs, out):
+            if layer not in names:  # a projection (out_proj is a registered module)
+                names[layer] = f"{names[m]}.{suffixes[id(layer)]}"
+            seen.setdefault(layer, (mean, var))
+
     handles = [m.register_forward_hook(hook) for m in model.modules() if is_weighted(m)]
+    handles += [
+        m.register_forward_hook(attention_hook, with_kwargs=True)
+        for m in model.modules()
+        if isinstance(m, nn.MultiheadAttention)
+    ]
     try:
         with preserved_state(model, seed):
             model(batch)

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
+from . import mha
 from . import propagate as P
 from .layers import is_weighted
 from .ops import function_rule, is_elementwise, is_named_norm, module_rule, op_name
@@ -89,6 +90,10 @@ class _Propagator(fx.Interpreter):
         sargs: Any = fx.node.map_arg(n.args, lambda a: self.stats.get(a))
         if n.op == "call_module":
             m = self._submodule(n)
+            if isinstance(m, nn.MultiheadAttention) and n in self.live:  # four weighted layers inside
+                args, kwargs = self.fetch_args_kwargs_from_env(n)
+                self.stats[n] = mha.initialize(self.run_, self.run_.names[m], m, tuple(args), dict(kwargs), sargs)
+                return super().run_node(n)
             if is_weighted(m):
                 x = self._input(n)
                 users = [u for u in n.users if u.op == "call_module"]
