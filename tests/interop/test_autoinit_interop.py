@@ -48,7 +48,6 @@ def test_autoinit_default_succeeds(name):
     assert not others, [str(w.message) for w in others]
     if name in FALLBACK:  # chosen automatically, said, and listed
         assert fell_back and report.unruled and FALLBACK[name] in " ".join(report.unruled), report.unruled
-        assert any(r.method == "lsuv" for r in report.layers)
     else:
         assert not fell_back and not report.unruled, report.unruled
     q = report.ratios()
