@@ -25,7 +25,7 @@ from autoinit_variance import act_peak, config, init_independent_blowup
 def per_layer(model: torch.nn.Module, shape: tuple[int, ...], seed: int) -> dict[str, torch.Tensor]:
     """Each weighted layer's output on the held-out batch ``seed`` (float64)."""
     from actlab.init import WEIGHTED_LAYERS
-    from actlab.init.report import preserved_state, sample_batch
+    from actlab.init.batch import preserved_state, sample_batch
 
     outs: dict[str, torch.Tensor] = {}
     hs = [m.register_forward_hook(lambda mod, a, o, n=n: [outs.setdefault(n, o.detach().double()), None][1])

@@ -76,7 +76,7 @@ def config(name: str, widths: str = "matrix") -> tuple[dict[str, Any], tuple[int
 def act_peak(model: torch.nn.Module, shape: tuple[int, ...], batch: int) -> float:
     """Largest output variance of any activation module on the seeded batch (inf on overflow)."""
     from actlab.init import propagate as P
-    from actlab.init.report import preserved_state, sample_batch
+    from actlab.init.batch import preserved_state, sample_batch
 
     peak = [0.0]
 

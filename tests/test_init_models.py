@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from actlab.init import autoinit, measure_init
+from actlab.init import AutoInitFallbackWarning, autoinit, measure_init
 from actlab.models import create_model, list_models, model_info
 
 ACTS = ["relu", "selu", "tanh", "sigmoid", "gelu", "gcu", "colu", "ada", "pvlu", "squ"]
@@ -23,10 +23,10 @@ ACTS = ["relu", "selu", "tanh", "sigmoid", "gelu", "gcu", "colu", "ada", "pvlu",
 
 def _build(name: str, act: str, **over) -> tuple[torch.nn.Module, tuple[int, ...]]:
     info = model_info(name)
-    kw = {**info.test_kwargs, **over}
+    kw = {"in_chans": info.test_shape[0], **info.test_kwargs, **over}
     torch.manual_seed(0)
     # eager activations: the fused fast path would compile kernels, which is not what is tested here
-    return create_model(name, act=(act, {"impl": "eager"}), in_chans=info.test_shape[0], **kw), info.test_shape
+    return create_model(name, act=(act, {"impl": "eager"}), **kw), info.test_shape
 
 
 def _init(model, shape, **kw):
@@ -71,25 +71,33 @@ def test_preactivation_variance_within_bounds(name, act, over, opts):
         assert min(default.ratios()) < 0.1
 
 
-def test_attention_has_no_autoinit_rule():
-    model, shape = _build("vit", "gelu")
-    with pytest.raises(ValueError, match="no rule for operation 'scaled_dot_product_attention'"):
-        _init(model, shape)
+@pytest.mark.parametrize("name", ["vit", "gpt"])
+def test_transformers_follow_attention_and_embeddings_by_rule(name):
+    # scaled_dot_product_attention, the class token, embeddings: ruled on, no fallback needed
+    model, shape = _build(name, "gelu", **({"in_chans": 11} if model_info(name).tokens else {}))
+    opts = {"input_dtype": torch.long} if model_info(name).tokens else {}
+    report = _init(model, shape, fallback=None, **opts)
+    assert report.mode == "fx" and not report.unruled and report.within(0.5, 2.0), report.to_table()
+    assert set(report.methods().values()) == {"autoinit-calibrated"}
 
 
 def test_unsupported_family_module_with_lsuv_fallback():
     model, shape = _build("mocapsnet", "relu")
+    before = [p.detach().clone() for p in model.parameters()]
     with pytest.raises(ValueError, match="AutoInit has no rule for"):
-        _init(model, shape)
-    report = _init(model, shape, fallback="lsuv")
+        _init(model, shape, fallback=None)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))  # a failed call: no change
+    with pytest.warns(AutoInitFallbackWarning, match="LSUV"):  # the default: the fallback, said
+        report = _init(model, shape)
+    assert report.unruled and all(r.method in ("autoinit-calibrated", "lsuv") for r in report.layers)
     assert report.within(0.5, 2.0) and any("no rule for" in n for n in report.notes)
     # the routing matrices are plain parameters AutoInit has no rule for: said, not skipped silently
     assert any(n.startswith("4 parameter(s)") and "caps1.W" in n for n in report.notes), report.notes
 
 
-# The transformers (gpt, vit) are left out: AutoInit has no rule for attention
-# (scaled_dot_product_attention) nor for token embeddings, and says so (ValueError); they keep GPT-2's init.
+# The transformers (gpt, vit) are left out: the matrix predates their rules (and gpt reads token ids)
 NO_RULE = {"gpt", "vit"}
+PAPER = {"calibrate": False, "center": False}  # the matrix's "autoinit" column: the paper's analytic rule
 SLOW_MODELS = [n for n in list_models() if model_info(n).has_activation and n not in NO_RULE]
 
 
@@ -136,7 +144,7 @@ def test_every_family_and_activation_matrix():
                 continue
             counts["default"] += measure_init(model, input_shape=shape, batch_size=64, seed=1).within(0.5, 2.0)
             fb = "lsuv" if name == "mocapsnet" else None
-            for key, opts in (("autoinit", {}), ("auto+output", FIT)):
+            for key, opts in (("autoinit", PAPER), ("auto+output", FIT)):
                 ok = _init(build(), shape, fallback=fb, **opts).within(0.5, 2.0)
                 counts[key] += ok
                 if not ok and key == "auto+output":
@@ -165,7 +173,7 @@ def test_stochastic_depth_initializes_every_block():
     # traced with blocks in eval mode: every block contributes (scaled by survival), none is skipped
     model, shape = _build("resnet20", "relu", widths=(8, 8, 8), stochastic_depth=0.5)
     report = _init(model, shape)
-    assert report.mode == "fx" and set(report.methods().values()) == {"autoinit"}
+    assert report.mode == "fx" and set(report.methods().values()) == {"autoinit-calibrated"}
     assert len(report.layers) == 20 and report.within(0.5, 2.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pytest
@@ -9,10 +10,16 @@ import torch
 from torch import nn
 
 import actlab
-from actlab.init import autoinit, init_model, measure_init
+from actlab.init import autoinit as _autoinit
+from actlab.init import init_model, measure_init
+from actlab.init import ops as O
 from actlab.init import propagate as P
 from actlab.init.propagate import Stat
 from actlab.init.windows import conv_coverage, coverage_stats
+
+# the rules themselves: the paper's analytic method (no calibration, no centring) and no fallback,
+# so that a prediction is what each layer is drawn from and a missing rule raises
+autoinit = functools.partial(_autoinit, calibrate=False, center=False, fallback=None)
 
 
 def test_max_pool_exact_order_statistics():
@@ -63,7 +70,7 @@ def test_dropout_rule_matches_sampling():
     "norm", [nn.BatchNorm1d(64), nn.LayerNorm(64), nn.GroupNorm(4, 64)], ids=lambda m: type(m).__name__
 )
 def test_norm_layers_reset_to_standard(norm):
-    s = P.module_rule(norm, Stat(3.0, 7.0), torch.zeros(2, 64), torch.zeros(2, 64))
+    s = O.module_rule(norm, Stat(3.0, 7.0), torch.zeros(2, 64), torch.zeros(2, 64))
     assert (s.mean, s.var) == (0.0, 1.0)
 
 
@@ -166,8 +173,10 @@ def test_init_model_default_and_errors():
         init_model(m, "kaimin")
     with pytest.raises(ValueError, match="input shape"):
         init_model(m, "autoinit")
-    report = init_model(m, "autoinit", torch.zeros(3, 4))
-    assert report.layers[0].method == "autoinit"
+    report = init_model(m, "autoinit", input_shape=(4,))
+    assert report.layers[0].method == "autoinit-calibrated" and report.held_out  # the default
+    with pytest.raises(ValueError, match="constant input"):  # an example batch is used as given
+        init_model(m, "autoinit", torch.zeros(3, 4))
 
 
 def test_measure_init_changes_nothing_and_report_renders(tmp_path):
@@ -196,7 +205,7 @@ def test_channel_offsets_reach_pooling():
 
 
 def test_measured_stat_shared_part():
-    from actlab.init.autoinit import _measured
+    from actlab.init.propagate import measured_stat as _measured
 
     x = torch.randn(512, 4, 8) + torch.tensor([0.0, 1.0, 2.0, 3.0]).view(1, 4, 1)
     s = _measured(x, False)
@@ -290,7 +299,7 @@ def test_cli_init_report(tmp_path, capsys):
 def test_scalar_first_operands():
     s = Stat(1.0, 2.0)
     x = torch.zeros(2, 2)
-    from actlab.init.propagate import function_rule
+    from actlab.init.ops import function_rule
 
     out = function_rule("sub", (3.0, x), {}, (3.0, s), x, 0)  # 3 - x
     assert (out.mean, out.var) == (2.0, 2.0)

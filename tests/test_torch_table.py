@@ -14,6 +14,7 @@ from torch import fx, nn
 from actlab.activations import activation_class, activation_info, canonical_activation_name, create_activation
 from actlab.activations import torch_table as T
 from actlab.activations._registry import activation_arguments
+from actlab.init import ops as O
 from actlab.init import propagate as P
 from actlab.init.propagate import Stat
 from actlab.surgery import _sites as S
@@ -209,7 +210,7 @@ def test_module_for_call_reads_keywords_modes_and_refuses_generators():
 def test_surgery_and_autoinit_see_every_listed_module(cls):
     m = cls(**REQUIRED.get(cls, {}))
     assert is_activation_module(m) and P.is_activation(m)
-    stat = P.module_rule(m, Stat(0.0, 1.0), torch.zeros(2, 3), torch.zeros(2, 3))
+    stat = O.module_rule(m, Stat(0.0, 1.0), torch.zeros(2, 3), torch.zeros(2, 3))
     assert stat is not None and stat.var > 0
 
 
@@ -242,7 +243,7 @@ def test_surgery_and_autoinit_see_every_listed_call(call):
     node, old, inplace = sites[0]
     assert isinstance(old, call.module) and inplace == call.inplace
     x = torch.randn(4, 3, dtype=F64)
-    stat = P.function_rule(node.target, (x,), kw, (Stat(0.0, 1.0),), call.fn(x.clone(), **kw), 0)
+    stat = O.function_rule(node.target, (x,), kw, (Stat(0.0, 1.0),), call.fn(x.clone(), **kw), 0)
     assert stat is not None and stat.var > 0
 
 

@@ -18,7 +18,7 @@ from actlab.bench import BenchConfig
 from actlab.bench.preflight import check_cells, format_problems
 from actlab.data import DatasetArgumentError, DatasetError, load_dataset
 from actlab.errors import UserError
-from actlab.init.report import sample_batch
+from actlab.init.batch import sample_batch
 from actlab.models import create_model
 from actlab.train import ConfigError, RunResult, TrainConfig, check_config, train_one
 from actlab.train.config import OPTIMIZERS

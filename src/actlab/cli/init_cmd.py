@@ -1,6 +1,7 @@
 """``actlab init-report MODEL --act NAME``.
 
-Options: ``[--center auto] [--calibrate output] [--plot FILE.png] [--compare-default]``.
+Options: ``[--center off|on|auto] [--calibrate off|moments|output] [--fallback auto|lsuv|none]
+[--plot FILE.png] [--compare-default]`` (defaults: AutoInit's own, ``auto``, ``moments``, ``auto``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-classes", type=int, default=10)
     p.add_argument("--tiny", action="store_true", help="use the model's tiny test configuration")
     p.add_argument("--target-var", type=float, default=1.0)
-    p.add_argument("--fallback", choices=["lsuv"], default=None, help="LSUV after unsupported modules")
-    p.add_argument("--center", choices=["off", "on", "auto"], default="off",
-                   help="zero-mean weight rows (auto: not before BatchNorm)")
-    p.add_argument("--calibrate", choices=["off", "moments", "output"], default="off",
-                   help="closed loop on the synthetic batch: expected scale from real inputs, or fit each drawn layer")
+    p.add_argument("--fallback", choices=["auto", "lsuv", "none"], default="auto",
+                   help="LSUV after modules/operations without a rule (auto: with a warning; none: an error)")
+    p.add_argument("--center", choices=["off", "on", "auto"], default="auto",
+                   help="zero-mean weight rows (auto, the default: not before BatchNorm)")
+    p.add_argument("--calibrate", choices=["off", "moments", "output"], default="moments",
+                   help="closed loop on the synthetic batch: expected scale from real inputs (moments, the default), "
+                        "or fit each drawn layer; off: the paper's analytic rule")
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the weights and the traversal batch (measured on seed + 1)"
     )
@@ -53,7 +56,8 @@ def _run(args: argparse.Namespace) -> int:
         model, input_shape=shape, target_var=args.target_var, seed=args.seed + 1, batch_size=args.batch_size
     )
     report = autoinit(
-        model, input_shape=shape, target_var=args.target_var, fallback=args.fallback,
+        model, input_shape=shape, target_var=args.target_var,
+        fallback=None if args.fallback == "none" else args.fallback,
         seed=args.seed, generator=torch.Generator().manual_seed(args.seed), batch_size=args.batch_size,
         center=_CENTER[args.center],
         calibrate=False if args.calibrate == "off" else args.calibrate,

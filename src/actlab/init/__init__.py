@@ -4,9 +4,11 @@ from .autoinit import autoinit
 from .layers import WEIGHTED_LAYERS, fan_in, kaiming_, lecun_, siren_
 from .moments import Moments, activation_moments, clear_moment_cache
 from .report import InitReport, LayerRecord, measure_init
+from .run import AutoInitFallbackWarning
 from .schemes import SCHEMES, init_model
 
 __all__ = [
+    "AutoInitFallbackWarning",
     "InitReport",
     "LayerRecord",
     "Moments",

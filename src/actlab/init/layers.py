@@ -1,7 +1,9 @@
 """The layers initialization schemes set, their fan-in, and the classic fan-in schemes.
 
-Weighted layers are ``nn.Linear`` and ``nn.Conv1d/2d/3d`` (grouped and depthwise included); their
-fan-in is ``weight[0].numel()`` = ``in_features`` or ``in_channels / groups * prod(kernel_size)``.
+Weighted layers are ``nn.Linear`` and ``nn.Conv1d/2d/3d`` (grouped and depthwise included), and
+the transposed linear layer of Hugging Face GPT-2 (``Conv1D``, weight ``(in, out)``); their fan-in
+is ``rows[0].numel()`` = ``in_features`` or ``in_channels / groups * prod(kernel_size)``, ``rows``
+the weight with one row per output unit (:func:`weight_rows`).
 This is the bottom of :mod:`actlab.init`: it imports nothing from the package.
 """
 
@@ -12,16 +14,42 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["WEIGHTED_LAYERS", "bias_of", "fan_in", "is_weighted", "kaiming_", "lecun_", "siren_", "weight_of"]
+__all__ = [
+    "WEIGHTED_LAYERS", "bias_of", "fan_in", "is_linear", "is_transposed", "is_weighted", "kaiming_", "lecun_",
+    "siren_", "weight_of", "weight_rows",
+]  # fmt: skip
 
 WEIGHTED_LAYERS: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
+#: transposed linear layers, by class name: ``y = x @ W + b`` with ``W`` of shape ``(in, out)``
+TRANSPOSED_LINEAR = ("Conv1D",)
+
+
+def is_transposed(module: nn.Module) -> bool:
+    """Whether ``module`` is a transposed linear layer (Hugging Face ``Conv1D``: weight ``(in, out)``)."""
+    w = getattr(module, "weight", None)
+    return type(module).__name__ in TRANSPOSED_LINEAR and isinstance(w, torch.Tensor) and w.dim() == 2
+
+
+def is_linear(module: nn.Module) -> bool:
+    """Whether ``module`` maps the last dim linearly (``nn.Linear`` or a transposed linear layer)."""
+    return isinstance(module, nn.Linear) or is_transposed(module)
+
+
 def is_weighted(module: nn.Module) -> bool:
-    """Whether ``module`` is a layer that (re-)initialization schemes set (Linear or Conv1d/2d/3d)."""
-    return type(module) in WEIGHTED_LAYERS or (
-        isinstance(module, WEIGHTED_LAYERS) and getattr(module, "weight", None) is not None
+    """Whether ``module`` is a layer that (re-)initialization schemes set (Linear, Conv1d/2d/3d, ``Conv1D``)."""
+    return (
+        type(module) in WEIGHTED_LAYERS
+        or (isinstance(module, WEIGHTED_LAYERS) and getattr(module, "weight", None) is not None)
+        or is_transposed(module)
     )
+
+
+def weight_rows(module: nn.Module) -> torch.Tensor:
+    """The weight with one row (first index) per output unit: a view, so in-place draws reach the layer."""
+    w = weight_of(module)
+    return w.t() if is_transposed(module) else w
 
 
 def weight_of(module: nn.Module) -> torch.Tensor:
@@ -40,7 +68,7 @@ def bias_of(module: nn.Module) -> torch.Tensor | None:
 
 def fan_in(module: nn.Module) -> int:
     """Number of inputs feeding one output unit: ``in_features`` or ``in_channels/groups * prod(k)``."""
-    return int(weight_of(module)[0].numel())
+    return int(weight_rows(module)[0].numel())
 
 
 def _normal_fan_in(model: nn.Module, gain2: float, generator: torch.Generator | None) -> nn.Module:

@@ -27,61 +27,40 @@ channels, positions), which is what the next weighted layer's ``E[x^2]`` needs.
   statistics of the non-shared part, ``E[g(max x_i)]`` under the density ``k phi Phi^(k-1)``, through the preceding
   activation when it is monotone (``max f(x_i) = f(max x_i)``), seeded Monte Carlo when it is
   not, and for a Gaussian input when no activation precedes. Padding at borders is ignored.
-* Flatten/reshape/view/permute/slicing and friends pass moments through unchanged.
+* Flatten/reshape/view/permute/slicing and friends pass moments through unchanged; picking positions
+  by index (``x[:, 0]``, a class token) takes that slice's own moments on the pass.
+* RMSNorm ``g x / rms(x)``: second moment ``E[g^2]``; embeddings (a table indexed uniformly): the
+  moments of the table's entries; matmul of ``k`` independent products ``(k mu_a mu_b,
+  k (E[a^2] E[b^2] - mu_a^2 mu_b^2))``; attention (``scaled_dot_product_attention``, or a matmul
+  with softmax rows) ``(mu_v, s_v + E_rows[sum_j P_ij^2] (v_v - s_v))``, the concentration of the
+  pattern ``P`` read from the real queries and keys of the pass (it depends on the sequence, not on
+  the value weights being drawn).
+
+Which rule applies to which module, function or method is the table of :mod:`actlab.init.ops`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 from ..activations import Activation, activation_info
-from ..activations.torch_table import is_torch_activation, module_for_call, torch_module_row
+from ..activations.torch_table import is_torch_activation, torch_module_row
 from .moments import Moments, activation_moments, elementwise_fn, is_stochastic, shared_expectation
 
 __all__ = [
-    "Stat",
-    "measured_stat",
-    "is_activation",
-    "module_rule",
-    "add",
-    "sub",
-    "mul",
-    "scale",
-    "shift",
-    "concat",
-    "dropout",
-    "avg_pool",
-    "zero_pad",
-    "max_pool",
-    "activation",
-    "SUPPORTED_KINDS",
-    "function_rule",
-    "op_name",
-    "BATCH_NORMS",
-]
+    "BATCH_NORMS", "NORMS", "Stat", "activation", "add", "attention", "attention_weights", "avg_pool", "concat",
+    "dropout", "is_activation", "matmul", "max_pool", "measured_stat", "mul", "norm", "rms_norm", "scale", "shift",
+    "sub", "table", "zero_pad",
+]  # fmt: skip
 
 NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm)
-DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)
-AVG_POOLS = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)
-MAX_POOLS = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)
-ADAPTIVE_AVG = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
-ADAPTIVE_MAX = (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
-PASS_THROUGH = (nn.Identity, nn.Flatten, nn.Unflatten, nn.ChannelShuffle, nn.PixelShuffle, nn.PixelUnshuffle)
-
-SUPPORTED_KINDS = (
-    "Linear, Conv1d/2d/3d (grouped, depthwise); activations (any actlab Activation; the torch.nn "
-    "activations, functional calls and tensor methods of actlab.activations.torch_table); "
-    "BatchNorm/LayerNorm/GroupNorm/InstanceNorm; Dropout/Dropout1d/2d/3d; AvgPool, MaxPool, AdaptiveAvgPool, "
-    "AdaptiveMaxPool (1d/2d/3d) and mean/amax over dims; ZeroPad and F.pad with zeros; add, sub, mul, neg, "
-    "scalar div, cat, stack; Identity, Flatten, Unflatten, view/reshape/permute/transpose/squeeze/unsqueeze/"
-    "slicing/chunk/split"
-)
+BATCH_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)
 
 
 @dataclass(frozen=True)
@@ -95,12 +74,15 @@ class Stat(Moments):
         shared: the part of ``var`` shared by all elements of a channel (variance of the channel
             means over channels, e.g. the offsets ``mu sum_j w_cj`` a conv adds to each output
             channel when its input mean is not 0). Pooling averages or maximizes only the rest.
+        simplex: the rows along the last dim are probabilities summing to 1 (a softmax), so a
+            matmul with them is an attention average (:func:`attention`).
     """
 
     act: Any = None
     pre: Stat | None = None
     measured: bool = False
     shared: float = 0.0
+    simplex: bool = False
 
 
 def _s(mean: float, var: float, *parents: Stat, shared: float = 0.0) -> Stat:
@@ -232,148 +214,70 @@ def activation(act: Any, a: Stat, seed: int = 0) -> Stat:
     )
 
 
-# ---------------------------------------------------------------- modules
-def _numel_ratio(x: torch.Tensor, out: torch.Tensor) -> int:
-    return max(1, round(x.numel() / max(out.numel(), 1)))
+# ---------------------------------------------------------------- norms, tables, attention
+def _affine_moments(w: torch.Tensor | None, b: torch.Tensor | None) -> tuple[float, float, float, float]:
+    g1 = 1.0 if w is None else float(w.detach().double().mean())
+    g2 = 1.0 if w is None else float((w.detach().double() ** 2).mean())
+    bm = 0.0 if b is None else float(b.detach().double().mean())
+    bv = 0.0 if b is None else float(b.detach().double().var(unbiased=False)) if b.numel() > 1 else 0.0
+    return g1, g2, bm, bv
 
 
-def module_rule(module: nn.Module, a: Stat, x: torch.Tensor, out: torch.Tensor, seed: int = 0) -> Stat | None:
-    """Output moments of a non-weighted module for input moments ``a``; ``None`` when unsupported.
+def norm(a: Stat, weight: torch.Tensor | None, bias: torch.Tensor | None, *, per_channel: bool) -> Stat:
+    """Batch/Instance/Layer/GroupNorm: ``(mean(beta), E[gamma^2] + Var(beta))``.
 
-    ``x`` and ``out`` are the module's real input and output on the sample batch (used for shapes).
+    Per-channel norms (BatchNorm, InstanceNorm) remove the channel offsets; LayerNorm/GroupNorm
+    keep their share of the variance.
     """
-    if is_activation(module):
-        return activation(module, a, seed)
-    if isinstance(module, NORMS):
-        w = getattr(module, "weight", None)
-        b = getattr(module, "bias", None)
-        g2 = 1.0 if w is None else float((w.detach().double() ** 2).mean())
-        bm = 0.0 if b is None else float(b.detach().double().mean())
-        bv = 0.0 if b is None else float(b.detach().double().var(unbiased=False))
-        per_channel = isinstance(module, (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm))
-        keep = 0.0 if per_channel or a.var <= 0 else a.shared / a.var  # LayerNorm/GroupNorm keep offsets
-        return Stat(bm, g2 + bv, shared=keep * g2 + bv)
-    if isinstance(module, DROPOUTS):
-        return dropout(a, module.p) if module.training else a
-    if isinstance(module, PASS_THROUGH):
-        return a
-    if isinstance(module, (nn.ZeroPad1d, nn.ZeroPad2d, nn.ZeroPad3d)):
-        return zero_pad(a, x.numel() / max(out.numel(), 1))
-    if isinstance(module, AVG_POOLS):
-        return avg_pool(a, math.prod(_tuple(module.kernel_size, x.dim() - 2)))
-    if isinstance(module, MAX_POOLS):
-        return max_pool(a, math.prod(_tuple(module.kernel_size, x.dim() - 2)), seed)
-    if isinstance(module, ADAPTIVE_AVG):
-        return avg_pool(a, _numel_ratio(x, out))
-    if isinstance(module, ADAPTIVE_MAX):
-        return max_pool(a, _numel_ratio(x, out), seed)
-    return None
+    _, g2, bm, bv = _affine_moments(weight, bias)
+    keep = 0.0 if per_channel or a.var <= 0 else a.shared / a.var
+    return Stat(bm, g2 + bv, shared=keep * g2 + bv)
 
 
-def _tuple(k: Any, n: int) -> tuple[int, ...]:
-    return tuple(k) if isinstance(k, (tuple, list)) else (int(k),) * max(n, 1)
+def rms_norm(a: Stat, weight: torch.Tensor | None) -> Stat:
+    """RMSNorm ``g x / sqrt(mean(x^2))``: second moment ``E[g^2]``, mean ``mean(g) mu / sqrt(E[x^2])``."""
+    g1, g2, _, _ = _affine_moments(weight, None)
+    m = g1 * a.mean / math.sqrt(a.second) if a.second > 0 else 0.0
+    return _s(m, g2 - m * m, a, shared=(a.shared / a.second * g2) if a.second > 0 else 0.0)
 
 
-def with_measured(a: Stat) -> Stat:
-    return replace(a, measured=True)
-
-
-# ---------------------------------------------------------------- functional ops and tensor methods
-_PASS = {
-    "flatten", "view", "reshape", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "expand",
-    "expand_as", "repeat", "clone", "detach", "to", "float", "double", "half", "type_as", "t", "chunk",
-    "split", "getitem", "unbind", "narrow", "roll", "flip", "movedim", "swapaxes", "reshape_as",
-    "view_as", "unflatten", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "tensor_split",
-}  # fmt: skip
-_ADD = {"add", "add_", "iadd", "__add__", "__iadd__", "__radd__"}
-_SUB = {"sub", "sub_", "isub", "__sub__", "__isub__"}
-_MUL = {"mul", "mul_", "imul", "__mul__", "__imul__", "__rmul__"}
-_DIV = {"truediv", "div", "div_", "itruediv", "__truediv__"}
-BATCH_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)
-_NORM_FNS = {"batch_norm", "layer_norm", "group_norm", "instance_norm"}
-_DROPOUT_FNS = {"dropout", "dropout1d", "dropout2d", "dropout3d"}
-
-
-def op_name(target: Any) -> str:
-    return target if isinstance(target, str) else getattr(target, "__name__", str(target))
-
-
-def function_rule(target: Any, args: tuple, kwargs: dict, sargs: tuple, out: Any, seed: int) -> Stat | None:
-    """Output moments of a functional op / tensor method; ``None`` when there is no rule."""
-    name = op_name(target)
-    if name.startswith("__i"):  # in-place dunder: __iadd__ -> iadd
-        name = name.removeprefix("__").removesuffix("__")
-    tens = [(s, a) for s, a in zip(sargs, args, strict=True) if isinstance(a, torch.Tensor)]
-    first = next((s for s in sargs if isinstance(s, Stat)), None)  # scalar * x puts x second
-    nums = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
-    if name in _PASS or name == "flatten":
-        return first
-    if name in ("cat", "concat", "concatenate", "stack"):  # its Stats sit in a list (sargs[0]): first may be None
-        if first is None and not (args and isinstance(args[0], (list, tuple))):
-            return None
-        seq = args[0]
-        sstats = sargs[0]
-        if not isinstance(sstats, (list, tuple)) or not all(isinstance(s, Stat) for s in sstats):
-            return None
-        dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
-        sizes = [t.shape[dim] if name != "stack" else 1 for t in seq]
-        return concat(list(sstats), sizes)
-    if first is None:
+def table(weight: torch.Tensor | None) -> Stat | None:
+    """A lookup table (embedding) indexed uniformly: the moments of its entries."""
+    if not isinstance(weight, torch.Tensor):
         return None
-    if name in _ADD or name in _SUB:
-        stats = [s for s, _ in tens]
-        if len(stats) == 2 and all(isinstance(s, Stat) for s in stats):
-            b = stats[1] if "alpha" not in kwargs else scale(stats[1], float(kwargs["alpha"]))
-            return add(stats[0], b) if name in _ADD else sub(stats[0], b)
-        if len(stats) == 1 and len(nums) == 1 and isinstance(stats[0], Stat):
-            if name in _SUB and not isinstance(args[0], torch.Tensor):  # c - x
-                return shift(scale(stats[0], -1.0), nums[0])
-            return shift(stats[0], nums[0] if name in _ADD else -nums[0])
-        return None
-    if name in _MUL:
-        stats = [s for s, _ in tens]
-        if len(stats) == 2 and all(isinstance(s, Stat) for s in stats):
-            return mul(*stats)
-        if len(stats) == 1 and len(nums) == 1:
-            return scale(stats[0], nums[0])
-        return None
-    if name in _DIV and len(tens) == 1 and len(nums) == 1 and isinstance(args[0], torch.Tensor):
-        return scale(first, 1.0 / nums[0])
-    if name in ("neg",):
-        return scale(first, -1.0)
-    x = args[0] if args else None
-    if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
-        return None
-    try:  # an activation call of the torch table
-        eq = module_for_call(target, tuple(args), dict(kwargs))
-    except (TypeError, ValueError):  # e.g. torch.rrelu(x, generator=g): no module equals it
-        eq = None
-    if eq is not None:
-        return activation(eq[0], first, seed)
-    if name in _NORM_FNS:
-        return Stat(0.0, 1.0)
-    if name in _DROPOUT_FNS:
-        p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
-        training = kwargs.get("training", args[2] if len(args) > 2 else True)
-        return dropout(first, float(p)) if training else first
-    if name == "pad" and kwargs.get("mode", args[2] if len(args) > 2 else "constant") == "constant":
-        if not kwargs.get("value", args[3] if len(args) > 3 else None):
-            return zero_pad(first, x.numel() / max(out.numel(), 1))
-    ratio = max(1, round(x.numel() / max(out.numel(), 1)))
-    if name in ("mean", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"):
-        return avg_pool(first, ratio)
-    if name in ("amax", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"):
-        return max_pool(first, ratio, seed)
-    if name == "sum":
-        return scale(avg_pool(first, ratio), float(ratio))
-    if name in ("avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool2d", "max_pool3d"):
-        size = kwargs.get("kernel_size", args[1] if len(args) > 1 else None)
-        if size is None:
-            raise TypeError(f"{name} needs a kernel_size, got none")
-        k = math.prod(size) if isinstance(size, (tuple, list)) else int(size) ** (x.dim() - 2)
-        return avg_pool(first, k) if name.startswith("avg") else max_pool(first, k, seed)
-    return None
+    w = weight.detach().double()
+    return Stat(float(w.mean()), float(w.var(unbiased=False)) if w.numel() > 1 else 0.0)
 
+
+def matmul(a: Stat, b: Stat, k: int) -> Stat:
+    """``sum_{i<k} a_i b_i`` of independent elements: ``(k mu_a mu_b, k (E[a^2] E[b^2] - mu_a^2 mu_b^2))``;
+    with probability rows ``a`` (``a.simplex``) the attention average ``attention(b, k E[a^2])``."""
+    if a.simplex:
+        return attention(b, k * a.second)
+    m = k * a.mean * b.mean
+    return _s(m, k * (a.second * b.second - (a.mean * b.mean) ** 2), a, b)
+
+
+def attention_weights(
+    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None, causal: bool = False, scale: float | None = None
+) -> float:
+    """``E_rows[sum_j P_ij^2]`` of the attention pattern ``P = softmax(q k^T scale + mask)`` of real q, k."""
+    qd, kd = q.detach().double(), k.detach().double()
+    if kd.dim() == qd.dim() and kd.shape[-3:-2] != qd.shape[-3:-2] and qd.dim() >= 3:  # grouped-query heads
+        kd = kd.repeat_interleave(qd.shape[-3] // kd.shape[-3], dim=-3)
+    logits = qd @ kd.transpose(-2, -1) * (scale if scale is not None else 1.0 / math.sqrt(qd.shape[-1]))
+    if causal:
+        keep = torch.ones(logits.shape[-2:], dtype=torch.bool, device=logits.device).tril()
+        logits = logits.masked_fill(~keep, float("-inf"))
+    if mask is not None:
+        logits = logits.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else logits + mask.double()
+    p = torch.softmax(logits, dim=-1).nan_to_num(0.0)
+    return float((p * p).sum(-1).mean())
+
+
+def attention(v: Stat, concentration: float) -> Stat:
+    """``sum_j P_ij v_j`` with weights summing to 1: ``(mu_v, E[sum_j P_ij^2] v_v)`` (channel offsets kept)."""
+    return _s(v.mean, v.shared + concentration * (v.var - v.shared), v, shared=v.shared)
 
 def measured_stat(t: torch.Tensor, flag: bool) -> Stat:
     """Moments of a real tensor; ``shared`` is the variance of its channel (dim 1) means."""

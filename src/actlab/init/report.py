@@ -3,19 +3,17 @@ measurement itself (a seeded forward pass on an ``N(input_mean, input_var)`` bat
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
+from . import mha
+from .batch import embedding_guard, preserved_state, resolve_input
 from .layers import fan_in, is_weighted, weight_of
 
-__all__ = [
-    "LayerRecord", "InitReport", "measure_init", "measure_layers", "sample_batch", "preserved_state", "TRAIN_KINDS",
-]
+__all__ = ["InitReport", "LayerRecord", "kind_of", "measure_init", "measure_layers"]
 
 
 @dataclass
@@ -59,6 +57,11 @@ class InitReport:
         mode: ``fx`` (graph traced), ``hooks`` (tracing failed; forward hooks on leaf modules) or
             ``measure`` (no re-initialization, e.g. PyTorch's default init).
         notes: why tracing failed, layers that were shared, etc.
+        unruled: the modules/operations AutoInit had no rule for (the layers after them: ``lsuv``).
+        not_initialized: weighted layers that never ran as modules and kept their initialization
+            (their weights used directly by an operation, e.g. torchvision's ``shifted_window_attention``).
+        held_out: whether the measurement batch is a fresh draw (``False``: the given example input).
+        vocab: token ids of the drawn batches lie in ``[0, vocab)`` (0: a float batch).
     """
 
     layers: list[LayerRecord]
@@ -69,6 +72,10 @@ class InitReport:
     batch_size: int = 0
     mode: str = "fx"
     notes: list[str] = field(default_factory=list)
+    unruled: list[str] = field(default_factory=list)
+    not_initialized: list[str] = field(default_factory=list)
+    held_out: bool = True
+    vocab: int = 0
 
     def ratios(self) -> list[float]:
         """Measured pre-activation variance / target, per layer."""
@@ -102,8 +109,14 @@ class InitReport:
         if q:
             rows.append(
                 f"{len(q)} weighted layers ({self.mode}); measured var / target in [{min(q):.3g}, {max(q):.3g}] "
-                f"on a {'' if self.mode == 'measure' else 'held-out '}N({self.input_mean:g}, {self.input_var:g}) batch "
-                f"of {self.batch_size}, seed {self.seed}"
+                + (
+                    f"on a {'held-out ' if self.mode != 'measure' else ''}"
+                    + (f"batch of token ids in [0, {self.vocab})" if self.vocab else
+                       f"N({self.input_mean:g}, {self.input_var:g}) batch")
+                    + f" of {self.batch_size}, seed {self.seed}"
+                    if self.held_out
+                    else f"on the example input (the traversal batch, {self.batch_size} samples)"
+                )
             )
         rows += [f"note: {n}" for n in self.notes]
         return "\n".join(rows)
@@ -134,56 +147,9 @@ class InitReport:
         plt.close(fig)
 
 
-def sample_batch(
-    shape: tuple[int, ...], batch_size: int, mean: float, var: float, seed: int, like: nn.Module
-) -> torch.Tensor:
-    """A seeded ``N(mean, var)`` batch of ``(batch_size, *shape)`` on ``like``'s device and dtype.
-
-    Raises:
-        ValueError: ``batch_size < 2`` (the measured variances would be NaN).
-    """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
-        raise ValueError(f"batch_size must be an int >= 2 (a variance needs two samples), got {batch_size!r}")
-    p = next(iter(like.parameters()), None)
-    device, dtype = (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.float32)
-    g = torch.Generator().manual_seed(seed)
-    x = mean + math.sqrt(var) * torch.randn(batch_size, *shape, generator=g)
-    return x.to(device=device, dtype=dtype)
-
-
-TRAIN_KINDS = (
-    nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm,
-    nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d,
-)  # fmt: skip
-
-
-@contextlib.contextmanager
-def preserved_state(model: nn.Module, seed: int) -> Iterator[None]:
-    """The regime AutoInit models; buffers, modes and the RNG are restored afterwards.
-
-    Norm and dropout layers are in training mode (batch statistics, masks), every other module in
-    eval mode, so stochastic depth runs every block scaled by its survival probability instead of a
-    random subset; the RNG is forked and seeded with ``seed``.
-    """
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    modes = {m: m.training for m in model.modules()}
-    p = next(iter(model.parameters()), None)
-    devices = [p.device.index or 0] if p is not None and p.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices), torch.no_grad():
-        torch.manual_seed(seed)
-        for m in modes:
-            m.training = isinstance(m, TRAIN_KINDS)
-        try:
-            yield
-        finally:
-            for m, t in modes.items():
-                m.training = t
-            for b, saved in buffers:
-                b.copy_(saved)
-
-
 def measure_layers(model: nn.Module, batch: torch.Tensor, seed: int) -> list[tuple[str, nn.Module, float, float]]:
-    """``(name, module, mean, var)`` of each weighted layer's output (first call), in execution order."""
+    """``(name, module, mean, var)`` of each weighted layer's output (first call), in execution order;
+    the projections of ``nn.MultiheadAttention`` count as weighted layers (:mod:`actlab.init.mha`)."""
     names = {m: n for n, m in model.named_modules()}
     seen: dict[nn.Module, tuple[float, float]] = {}
 
@@ -192,7 +158,20 @@ def measure_layers(model: nn.Module, batch: torch.Tensor, seed: int) -> list[tup
             y = out.detach().double()
             seen[m] = (float(y.mean()), float(y.var(unbiased=False)))
 
+    def attention_hook(m: nn.Module, args: tuple, kwargs: dict, out: object) -> None:
+        assert isinstance(m, nn.MultiheadAttention)
+        suffixes = {id(p): s for s, p in mha.projections(m)}
+        for layer, mean, var in mha.measure(m, args, kwargs, out):
+            if layer not in names:  # a projection (out_proj is a registered module)
+                names[layer] = f"{names[m]}.{suffixes[id(layer)]}"
+            seen.setdefault(layer, (mean, var))
+
     handles = [m.register_forward_hook(hook) for m in model.modules() if is_weighted(m)]
+    handles += [
+        m.register_forward_hook(attention_hook, with_kwargs=True)
+        for m in model.modules()
+        if isinstance(m, nn.MultiheadAttention)
+    ]
     try:
         with preserved_state(model, seed):
             model(batch)
@@ -211,45 +190,31 @@ def measure_init(
     target_var: float = 1.0,
     seed: int = 0,
     batch_size: int = 128,
+    *,
+    input_dtype: torch.dtype | None = None,
 ) -> InitReport:
     """An :class:`InitReport` of the model's *current* initialization (nothing is changed).
 
-    Use it to contrast PyTorch's default init with :func:`actlab.autoinit`.
+    Use it to contrast PyTorch's default init with :func:`actlab.autoinit`; the batch is built as
+    :func:`actlab.autoinit` builds its held-out one (``example_input`` is used as given).
     """
-    shape = resolve_shape(example_input, input_shape)
-    batch = sample_batch(shape, batch_size, input_mean, input_var, seed, model)
+    spec = resolve_input(model, example_input, input_shape, input_dtype)
+    batch = spec.batch(model, batch_size, input_mean, input_var, seed)
+    with embedding_guard(model):
+        measured = measure_layers(model, batch, seed)
     layers = [
         LayerRecord(
             name, kind_of(m), i, fan_in(m), float(weight_of(m).detach().double().var(unbiased=False)),
             meas_mean=mm, meas_var=mv,
         )
-        for i, (name, m, mm, mv) in enumerate(measure_layers(model, batch, seed))
+        for i, (name, m, mm, mv) in enumerate(measured)
     ]
-    return InitReport(layers, target_var, input_mean, input_var, seed, batch_size, mode="measure")
+    return InitReport(
+        layers, target_var, input_mean, input_var, seed, len(batch), mode="measure", held_out=spec.given is None,
+        vocab=spec.vocab,
+    )
 
 
 def kind_of(m: nn.Module) -> str:
     groups = getattr(m, "groups", 1)
     return type(m).__name__ + (f"(groups={groups})" if groups != 1 else "")
-
-
-def resolve_shape(example_input: torch.Tensor | None, input_shape: tuple[int, ...] | None) -> tuple[int, ...]:
-    """The per-sample input shape from ``example_input.shape[1:]`` or ``input_shape``."""
-    if example_input is None and input_shape is None:
-        raise ValueError(
-            "AutoInit needs the input shape: pass example_input (a batch) or input_shape (per sample, "
-            "e.g. (3, 32, 32)); for registered models use actlab.models.model_info(name).input_shape"
-        )
-    if example_input is not None:
-        if not isinstance(example_input, torch.Tensor) or example_input.dim() < 2:
-            raise ValueError(
-                f"example_input must be a batched tensor (N, ...), got {getattr(example_input, 'shape', example_input)}"
-            )
-        shape = tuple(example_input.shape[1:])
-        if input_shape is not None and tuple(input_shape) != shape:
-            raise ValueError(
-                f"example_input has per-sample shape {shape} but input_shape={tuple(input_shape)}; pass one of them"
-            )
-        return shape
-    assert input_shape is not None  # one of the two, checked above
-    return tuple(int(s) for s in input_shape)

@@ -60,7 +60,10 @@ def init_model(model: nn.Module, scheme: str, example_input: torch.Tensor | None
         first layer ``U(-1/fan_in, 1/fan_in)``, the others ``U(-sqrt(6/fan_in)/omega0, +...)``,
         biases kept (see :func:`siren_`); ``omega0=`` (default 30) is its one option.
         ``"autoinit"``: :func:`actlab.autoinit` (Bingham & Miikkulainen, arXiv 2109.08958), which
-        adapts to the model's activations; ``kw`` is forwarded to it.
+        adapts to the model's activations, with its defaults (centred rows where no BatchNorm
+        follows, scale from each layer's real inputs on the seeded batch, LSUV with a warning after
+        anything without a rule); ``kw`` is forwarded to it (``calibrate=False, center=False``: the
+        paper's analytic rule).
         ``"autoinit-fit"``: the same with ``center="auto", calibrate="output"`` (centred rows where
         no BatchNorm follows, each drawn layer fitted on the synthetic traversal batch), the
         variant that keeps narrow networks in range (docs/autoinit_study.md).
@@ -68,8 +71,8 @@ def init_model(model: nn.Module, scheme: str, example_input: torch.Tensor | None
     Args:
         model: the model to initialize (modified in place).
         scheme: one of ``"default"``, ``"kaiming"``, ``"lecun"``, ``"siren"``, ``"autoinit"``, ``"autoinit-fit"``.
-        example_input: a batch whose per-sample shape (``shape[1:]``) AutoInit uses; ignored by
-            the other schemes.
+        example_input: a batch AutoInit uses as given (see :func:`actlab.autoinit`; pass
+            ``input_shape=`` instead for a data-free drawn batch); ignored by the other schemes.
         **kw: ``generator=`` (all sampling schemes; ``None`` uses PyTorch's global generator),
             ``omega0=`` (``"siren"``) and AutoInit's options (``input_mean``, ``input_var``,
             ``target_var``, ``fallback``, ``seed``...).

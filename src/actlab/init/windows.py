@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import fan_in, weight_of
+from .layers import fan_in, is_linear, weight_of
 
 __all__ = ["conv_coverage", "coverage_stats", "fit_output", "window_second"]
 
@@ -41,7 +41,7 @@ def coverage_stats(module: nn.Module, in_shape: Sequence[int]) -> tuple[float, f
     has ``E[(sum_S w_j)^2] = Var(W) n r_p (1 - r_p) n / (n - 1)``, so the pooled output variance
     of a centred conv is ``Var(W) n (rho v + q mu^2 n / (n - 1))``. ``(1, 0)`` without zero padding.
     """
-    if isinstance(module, nn.Linear) or getattr(module, "padding_mode", "zeros") != "zeros":
+    if is_linear(module) or getattr(module, "padding_mode", "zeros") != "zeros":
         return 1.0, 0.0
     layer = _conv(module)
     pad = layer.padding
@@ -68,7 +68,7 @@ def window_second(m: nn.Module, x: torch.Tensor, center: bool) -> float:
     """
     n = fan_in(m)
     y = x.detach().double()
-    if isinstance(m, nn.Linear):
+    if is_linear(m):
         y = y.reshape(-1, n)
         s2, s1 = (y * y).sum(1), y.sum(1)
     else:

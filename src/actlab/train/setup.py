@@ -97,8 +97,8 @@ def build_model(cfg: TrainConfig, train: Split) -> nn.Module:
     net = create_model(cfg.model, num_classes=train.num_classes, in_chans=in_chans, act=cfg.act_spec, **kw)
     example = train.x[: min(len(train.x), 256)].cpu()
     gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "init"))
-    if cfg.init.startswith("autoinit"):
-        init_model(net, cfg.init, example)
+    if cfg.init.startswith("autoinit"):  # data-free: a seeded N(0, 1) batch of the data's shape
+        init_model(net, cfg.init, input_shape=tuple(example.shape[1:]))
     else:
         init_model(net, cfg.init, example, **({} if cfg.init == "default" else {"generator": gen}))
     return net
