@@ -139,13 +139,14 @@ def _study_section(res: StudyResult, quick: bool) -> Section:
 
                 text.append(f"Average ranks over {e.detail[0][4] if e.detail else 0} (task, seed) blocks; Friedman "
                             f"(Iman-Davenport) p = {e.friedman_p:.3g}; Nemenyi CD = {e.cd:.2f}.")
-                items.append(Figure(f"{s.name}_cd.png", cd_diagram(e.ranks, e.cd), "critical-difference diagram"))
+                cd_png = cd_diagram(e.ranks, e.cd)
+                items.append(Figure(f"claims_{s.name}_cd.png", cd_png, "critical-difference diagram"))
             items.append(Table(["activation", "average rank"], [[d[0], f"{d[1]:.2f}"] for d in e.detail]))
         elif e.detail:
             items.append(Table(["comparison", "mean", "95% CI", "n"],
                                [[d[0], _fmt(d[1]), f"[{_fmt(d[2])}, {_fmt(d[3])}]", str(d[4])] for d in e.detail]))
             ref = s.rule.ref if s.statistic.kind in ("fraction",) or not s.statistic.b[0] else 0.0
-            items.append(Figure(f"{s.name}.png", plots.detail_figure(e.detail, s.effect, ref, s.name),
+            items.append(Figure(f"claims_{s.name}.png", plots.detail_figure(e.detail, s.effect, ref, s.name),
                                 f"{s.name}: mean and 95% interval per comparison"))
     if res.rows:
         text.append(f"Provenance: {_prov_text(res.rows)}; summed run time {res.train_s:.1f} s.")

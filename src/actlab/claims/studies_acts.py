@@ -60,7 +60,7 @@ ADA_VS = Study(
     name="ada_vs_baselines", paper=3,
     claim="ADA and leaky ADA outperform ReLU, leaky ReLU, RBF and Swish (image classification with LeNet and MLPs).",
     paper_number="result tables UNCONFIRMED in the spec (Fashion-MNIST, Tiny ImageNet, ...)",
-    setup="mnist5k: LeNet-5 (ADA alpha 0.3) and a 2x256 MLP; Adam 1e-3, batch 128, 3 epochs",
+    setup="mnist5k: LeNet-5 (ADA alpha 0.3) and a 2x256 MLP; Adam 1e-3, batch 128, 2 epochs",
     proxy="mnist5k (4000 MNIST images) for Fashion-MNIST; ours is TF-free PyTorch with the authors' alpha",
     original="Fashion-MNIST / Tiny ImageNet / MOROCO with the authors' TF 1.12 recipes (GPU for the larger ones)",
     statistic=Statistic("paired", a=("ada",), b=("relu",), scale=100.0),
@@ -68,7 +68,7 @@ ADA_VS = Study(
     tasks=_MNIST_TASKS,
     methods=(Method("ada", "ada", {"alpha": 0.3}), Method("relu", "relu"), Method("leaky_relu", "leaky_relu"),
              Method("swish(silu)", "silu"), Method("rbf", "rbf")),
-    seeds=(0, 1, 2), recipe={"epochs": 3}, quick_recipe={"epochs": 1}, quick_tasks=("mnist5k/mlp-2x256",),
+    seeds=(0, 1, 2), recipe={"epochs": 2}, quick_recipe={"epochs": 1}, quick_tasks=("mnist5k/mlp-2x256",),
 )
 
 PVLU_CNN = Study(
@@ -115,7 +115,7 @@ COLU_DEPTH = Study(
     paper_number="8 conv layers on MNIST: CoLU best mean accuracy (no figure in the spec); VGG-13 Fashion-MNIST "
                  "+3.31 % vs ReLU",
     setup="simple_cnn on the 8x8 digits with 2, 4 and 8 conv layers (widths 16/32, 1-4 convs per stage); Adam 1e-3, "
-          "10 epochs",
+          "8 epochs",
     proxy="8x8 digits (1438 images) for MNIST; our simple_cnn family for the paper's conv stacks",
     original="full MNIST with the paper's conv stacks, VGG-13 on Fashion-MNIST, ResNet-9 on CIFAR-10 (GPU)",
     statistic=Statistic("paired", a=("colu",), b=("relu",), scale=100.0, tasks=("digits/cnn-8",)),
@@ -123,7 +123,7 @@ COLU_DEPTH = Study(
     tasks=tuple(Task(f"digits/cnn-{d}", "digits", "simple_cnn",
                      {"widths": (16, 32), "convs_per_stage": d // 2, "hidden": 128}, x=d) for d in _DEPTHS),
     methods=(Method("colu", "colu"), Method("relu", "relu"), Method("mish", "mish"), Method("swish(silu)", "silu")),
-    seeds=(0, 1, 2, 3), recipe={"epochs": 10}, quick_recipe={"epochs": 2}, quick_seeds=(0, 1, 2),
+    seeds=(0, 1, 2, 3), recipe={"epochs": 8}, quick_recipe={"epochs": 2}, quick_seeds=(0, 1, 2),
     quick_tasks=("digits/cnn-8",),
 )
 
@@ -184,25 +184,28 @@ LOGIC = Study(
     name="logit_logic", paper=6,
     claim="Logit-space operators (AND_AIL, OR_AIL, XNOR_AIL) perform better than ReLU and maxout.",
     paper_number="result tables not in the spec",
-    setup="2x256 MLP on digits and MNIST-1D, 12 epochs, Adam 1e-3; k = 2 reducing units (128 outputs per layer)",
+    setup="2-hidden-layer MLPs on digits and MNIST-1D, 12 epochs, Adam 1e-3: ReLU at width 256; the k = 2 reducing "
+          "units (AND/OR/XNOR_AIL, maxout) at 176 units from 352 pre-activations (parameters within 3 %)",
     proxy="small MLPs for the paper's image and RL benchmarks; single operators, not the paper's ensembles",
     original="the paper's CIFAR / ensemble settings (GPU)",
     statistic=Statistic("paired", a=("xnor_ail", "or_ail"), b=("relu", "maxout"), scale=100.0),
     rule=PP, effect="(XNOR_AIL - ReLU + OR_AIL - maxout) / 2 final test accuracy, pp (all pairs in the detail)",
     tasks=(Task("digits/mlp-2x256", "digits", "mlp", {"depth": 2, "width": 256}),
            Task("mnist1d/mlp-2x256", "mnist1d", "mlp", {"depth": 2, "width": 256})),
-    methods=(Method("xnor_ail", "xnor_ail"), Method("or_ail", "or_ail"), Method("and_ail", "and_ail"),
-             Method("relu", "relu"), Method("maxout", "maxout")),
+    methods=(Method("xnor_ail", "xnor_ail", model_kwargs={"width": 176}),
+             Method("or_ail", "or_ail", model_kwargs={"width": 176}),
+             Method("and_ail", "and_ail", model_kwargs={"width": 176}),
+             Method("relu", "relu"), Method("maxout", "maxout", model_kwargs={"width": 176})),
     seeds=(0, 1, 2, 3), recipe={"epochs": 12}, quick_recipe={"epochs": 2}, quick_seeds=(0, 1, 2),
     quick_tasks=("digits/mlp-2x256",),
 )
 
-_REG = {"steps": 1500, "lr": 2e-3, "n_train": 300}
+_REG = {"steps": 1000, "lr": 2e-3, "n_train": 300}
 LAAF = Study(
     name="laaf_convergence", paper=5,
     claim="Adaptive activations (L-LAAF, N-LAAF, Rowdy) converge faster than the fixed tanh in function approximation.",
     paper_number="faster convergence of the loss (survey; LAAF paper figures, no number in the spec)",
-    setup="4x50 MLP on the discontinuous 1-D function (300 points on [-3, 3]), full-batch Adam 2e-3, 1500 steps; "
+    setup="4x50 MLP on the discontinuous 1-D function (300 points on [-3, 3]), full-batch Adam 2e-3, 1000 steps; "
           "n = 10, a = 0.1, with slope recovery (paper form)",
     proxy="the survey's 1-D function approximation, generated offline (the function as we recall it)",
     original="the same experiment with the paper's exact function and budget (CPU suffices)",
@@ -213,7 +216,7 @@ LAAF = Study(
     tasks=(Task("jagtap_1d/mlp-4x50", "jagtap_1d", "mlp", {"depth": 4, "width": 50}),),
     methods=(Method("tanh", "tanh"),
              Method("l-laaf", "laaf", {"n": 10.0, "mode": "layer"}, {"slope_recovery": True}),
-             Method("n-laaf", "laaf", {"n": 10.0, "mode": "neuron"}, {"slope_recovery": True}),
+             Method("n-laaf", "laaf", {"n": 10.0, "shape": "channel"}, {"slope_recovery": True}),
              Method("rowdy", "rowdy", {"n": 10.0, "mode": "layer"}, {"slope_recovery": True})),
     seeds=tuple(range(5)), recipe=_REG, quick_recipe={"steps": 200}, quick_seeds=(0, 1, 2), protocol="regression",
 )
@@ -225,7 +228,7 @@ DUBEY = Study(
     claim="(paraphrase; no quotation in the spec) The best activation depends on the network and data: the 18 AFs "
           "rank differently across settings.",
     paper_number="per-network CIFAR-10/100 tables (UNCONFIRMED)",
-    setup="the 18 AFs on 3 offline tasks: digits 2x128 MLP, MNIST-1D cnn1d, spirals 2x64 MLP; Adam 1e-3, 8 epochs",
+    setup="the 18 AFs on 3 offline tasks: digits 2x128 MLP, MNIST-1D cnn1d, spirals 2x64 MLP; Adam 1e-3, 5 epochs",
     proxy="3 small offline tasks for 6 CIFAR networks; final (not best-on-test) accuracy",
     original="CIFAR-10/100 with VGG16, GoogLeNet, ResNet50, SENet18, MobileNet, DenseNet121, 100 epochs (GPU)",
     statistic=Statistic("rank_stability", a=DUBEY_ACTS),
@@ -235,7 +238,7 @@ DUBEY = Study(
            Task("mnist1d/cnn1d", "mnist1d", "cnn1d"),
            Task("spirals/mlp-2x64", "spirals", "mlp", {"depth": 2, "width": 64})),
     methods=tuple(Method(a, a) for a in DUBEY_ACTS),
-    seeds=(0, 1, 2), recipe={"epochs": 8}, quick_recipe={"epochs": 1},
+    seeds=(0, 1, 2), recipe={"epochs": 5}, quick_recipe={"epochs": 1},
     quick_tasks=("digits/mlp-2x128", "spirals/mlp-2x64"),
 )
 

@@ -75,11 +75,11 @@ CAPS_ACC = Study(
     name="mocapsnet_accuracy",
     claim="MoCapsNet beats baseline capsule networks (accuracy) on MNIST, SVHN, CIFAR-10 and CIFAR-100.",
     setup="mnist5k, the same small capsule net: momentum blocks vs plain stacked capsule layers (no skip), "
-          "Adam 1e-3, 3 epochs",
+          "Adam 1e-3, 2 epochs",
     statistic=Statistic("paired", a=("momentum",), b=("plain",), scale=100.0),
     rule=PP, effect="momentum - plain capsule blocks final test accuracy, pp",
     methods=(Method("momentum", model_kwargs={"mode": "momentum"}), Method("plain", model_kwargs={"mode": "plain"})),
-    recipe={"epochs": 3}, quick_recipe={"epochs": None, "steps": 20}, **_CAPS_COMMON,
+    recipe={"epochs": 2}, quick_recipe={"epochs": None, "steps": 20}, **_CAPS_COMMON,
 )
 
 _T = (2, 4, 8)
