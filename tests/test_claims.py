@@ -290,3 +290,22 @@ def test_cli_list_run_report(tmp_path, monkeypatch, capsys):
     assert main(["claims", "run", "no_such_study", "--db", db]) == 2
     assert "unknown claims study" in capsys.readouterr().err
     assert main(["claims", "report", "--db", str(tmp_path / "missing.db")]) == 2
+
+
+def test_mlp_widens_for_reducing_activations():
+    from actlab.models import create_model
+
+    for act in ("maxout", "xnor_ail", "and_ail"):
+        net = create_model("mlp", num_classes=10, in_chans=64, act=act, depth=2, width=8)
+        assert [b.fc.out_features for b in net.blocks] == [16, 16] and net.head.in_features == 8
+        assert net(torch.randn(3, 64)).shape == (3, 10)
+    dense = create_model("mlp", num_classes=10, in_chans=64, act="relu", depth=2, width=8)
+    assert [b.fc.out_features for b in dense.blocks] == [8, 8]
+
+
+def test_study_rejects_unknown_method_names():
+    with pytest.raises(ValueError, match="statistic names method 'nope'"):
+        Study(**{**_tiny_study().__dict__, "statistic": Statistic("paired", a=("ada",), b=("relu",),
+                                                                  extra=(("ada", "nope"),))})
+    with pytest.raises(ValueError, match=">= 3 seeds"):
+        Study(**{**_tiny_study().__dict__, "seeds": (0, 1)})

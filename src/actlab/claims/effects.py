@@ -162,7 +162,10 @@ def compute_effect(study: Study, table: Table, seeds: Sequence[int], quick: bool
         per_seed = {s: float(np.mean([_g(table, t, a, b, s, st.transform) for t in tasks for a, b in pairs]))
                     for s in seeds}
         detail = []
-        for (a, b), t in itertools.product(pairs, tasks):
+        all_tasks = [t.label for t in study.tasks_for(quick)]
+        shown = [(p, t) for p in pairs for t in tasks] + [(p, t) for p in st.extra for t in all_tasks]
+        shown += [(p, t) for p in pairs for t in all_tasks if t not in tasks]
+        for (a, b), t in shown:
             m, lo, hi, n = t_interval([st.scale * _g(table, t, a, b, s, st.transform) for s in seeds])
             detail.append((f"{a} vs {b} on {t}", m, lo, hi, n))
         return _finish(per_seed, st.scale, notes, detail=detail)

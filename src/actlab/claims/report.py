@@ -153,7 +153,8 @@ def _study_section(res: StudyResult, quick: bool) -> Section:
     if res.failed:
         errors = [[r.task, r.method, str(r.seed), (r.error or "").splitlines()[0][:160]] for r in res.failed]
         items.append(Table(["task", "method", "seed", "error"], errors))
-    return Section(f"{s.name} (paper {s.paper})", text, items)
+    # one paragraph per line in Markdown (the renderer joins consecutive lines into one paragraph)
+    return Section(f"{s.name} (paper {s.paper})", [t + "\n" for t in text], items)
 
 
 def _oriented(res: StudyResult) -> tuple[float, float, float]:

@@ -78,6 +78,7 @@ class Statistic:
     transform: str = "diff"
     scale: float = 1.0  # display scale (100 -> percentage points)
     tasks: tuple[str, ...] = ()  # restrict to these task labels (default: all)
+    extra: tuple[tuple[str, str], ...] = ()  # more (a, b) comparisons, on every task, shown in the detail only
 
     def __post_init__(self) -> None:
         if self.kind not in STAT_KINDS:
@@ -137,7 +138,7 @@ class Study:
         if unknown:
             raise ValueError(f"study {self.name!r}: quick_tasks {sorted(unknown)} are not task labels")
         labels = {m.label for m in self.methods}
-        for m in (*self.statistic.a, *self.statistic.b):
+        for m in (*self.statistic.a, *self.statistic.b, *(x for pair in self.statistic.extra for x in pair)):
             if m and m not in labels:  # b = "" compares a with nothing: the metric itself
                 raise ValueError(f"study {self.name!r}: statistic names method {m!r}, not in {sorted(labels)}")
 
