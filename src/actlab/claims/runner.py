@@ -93,6 +93,7 @@ def run_claims(
                 seen.add(c.key)
                 cells.append(c)
     bench = "claims-quick" if quick else "claims"
+    prov = provenance()  # the code the runs were trained with (the tree may change while they run)
     t0 = time.time()
     with ResultStore(db) as store:
         if backend == "ray":
@@ -106,7 +107,7 @@ def run_claims(
     run = ClaimsRun(quick, [s.name for s in runnable], summary.total, summary.skipped, summary.ok, summary.failed,
                     time.time() - t0, [s.name for s in missing])
     entry = {**asdict(run), "start": t0, "end": time.time(), "backend": backend, "workers": workers,
-             **provenance()}
+             **prov}
     with runs_log_path(db).open("a") as f:
         f.write(json.dumps(entry, sort_keys=True) + "\n")
     return run
