@@ -219,12 +219,12 @@ def test_regression_protocol_learns_and_is_seeded():
 def test_transfer_protocol_reports_source_fixed_feature_and_finetune():
     from actlab.claims.protocols import make_config, train_cell
 
-    raw = {"dataset": "mnist5k_lo", "model": "mlp", "model_kwargs": {"depth": 1, "width": 16}, "act": "relu",
+    raw = {"dataset": "m5k_0to4", "model": "mlp", "model_kwargs": {"depth": 1, "width": 16}, "act": "relu",
            "steps": 5, "epochs": None, "seed": 0, "target_epochs": 1, "finetune_act": "pvlu",
            "device": "cpu"}
     r = train_cell(make_config("transfer")(raw))
     assert 0.0 <= r["protocol"]["source_acc"] <= 1.0 and 0.0 <= r["protocol"]["fixed_feature_acc"] <= 1.0
-    assert r["config"]["dataset"] == "mnist5k_hi" and 0.0 <= r["test"]["acc"] <= 1.0
+    assert r["config"]["dataset"] == "m5k_5to9" and 0.0 <= r["test"]["acc"] <= 1.0
     with pytest.raises(ValueError, match="must be a bool"):
         make_config("transfer")({**raw, "fixed_features": "yes"})
 

@@ -1,6 +1,6 @@
 """Derived datasets the claim studies need, registered in the dataset registry on import.
 
-* ``mnist5k_lo`` / ``mnist5k_hi``: the mnist5k images of digits 0-4 / 5-9 (``hi`` relabelled
+* ``m5k_0to4`` / ``m5k_5to9``: the mnist5k images of digits 0-4 / 5-9 (``5to9`` relabelled
   0-4), 2000/500 each: a source and a target task for the transfer studies (PVLU fine-tuning,
   Kornblith et al.) with the same input size and no shared classes.
 * ``digits_subset``: a class-balanced subset of the 8x8 digits training split (``n_per_class``
@@ -49,18 +49,18 @@ def balanced_subset(data: TensorData, n_per_class: int, seed: int, name: str) ->
     return dataclasses.replace(data, name=name, x=data.x[sel], y=data.y[sel], mean=None, std=None)
 
 
-@register_dataset("mnist5k_lo", splits=("train", "test"), on_disk=False,
+@register_dataset("m5k_0to4", splits=("train", "test"), on_disk=False,
                   description="mnist5k digits 0-4 (claims transfer source), 2000/500")
-def load_mnist5k_lo(root: None, split: str) -> TensorData:
+def load_m5k_0to4(root: None, split: str) -> TensorData:
     """mnist5k restricted to digits 0-4."""
-    return class_subset(load_dataset("mnist5k", split=split), (0, 1, 2, 3, 4), "mnist5k_lo")
+    return class_subset(load_dataset("mnist5k", split=split), (0, 1, 2, 3, 4), "m5k_0to4")
 
 
-@register_dataset("mnist5k_hi", splits=("train", "test"), on_disk=False,
+@register_dataset("m5k_5to9", splits=("train", "test"), on_disk=False,
                   description="mnist5k digits 5-9 relabelled 0-4 (claims transfer target), 2000/500")
-def load_mnist5k_hi(root: None, split: str) -> TensorData:
+def load_m5k_5to9(root: None, split: str) -> TensorData:
     """mnist5k restricted to digits 5-9, relabelled 0-4."""
-    return class_subset(load_dataset("mnist5k", split=split), (5, 6, 7, 8, 9), "mnist5k_hi")
+    return class_subset(load_dataset("mnist5k", split=split), (5, 6, 7, 8, 9), "m5k_5to9")
 
 
 @register_dataset("digits_subset", splits=("train", "test"), on_disk=False,

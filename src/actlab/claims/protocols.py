@@ -30,7 +30,7 @@ __all__ = ["PROTOCOLS", "make_config", "train_cell", "build_model"]
 
 # protocol -> {recipe key: default}; these keys are taken out of the TrainConfig part.
 PROTOCOLS: dict[str, dict[str, Any]] = {
-    "transfer": {"target_dataset": "mnist5k_hi", "target_epochs": 3, "target_lr": 1e-3, "finetune_act": "",
+    "transfer": {"target_dataset": "m5k_5to9", "target_epochs": 3, "target_lr": 1e-3, "finetune_act": "",
                  "finetune_act_params": {}, "fixed_features": True},
     "regression": {"n_train": 300, "slope_recovery": False},
     "prebuilt": {},

@@ -101,7 +101,7 @@ PVLU_FT = Study(
     statistic=Statistic("paired", a=("pvlu-finetune",), b=("relu-finetune",), metric="err", transform="reduction",
                         scale=100.0),
     rule=Rule(direction=1, unit="%"), effect="relative error reduction of PVLU fine-tuning vs ReLU fine-tuning, %",
-    tasks=(Task("mnist5k 0-4 -> 5-9 / lenet5", "mnist5k_lo", "lenet5"),),
+    tasks=(Task("mnist5k 0-4 -> 5-9 / lenet5", "m5k_0to4", "lenet5"),),
     methods=(Method("pvlu-finetune", "relu", fields={"finetune_act": "pvlu", "finetune_act_params": {}}),
              Method("relu-finetune", "relu")),
     seeds=(0, 1, 2, 3, 4), recipe={"epochs": 4, "target_epochs": 3, "fixed_features": False},

@@ -101,10 +101,10 @@ SD_ACC = Study(
     rule=PP, effect="stochastic - constant depth final test accuracy, pp", **_SD_COMMON)
 
 _K_ARCHS = (
-    Task("mlp-1x16", "mnist5k_lo", "mlp", {"depth": 1, "width": 16}),
-    Task("mlp-2x256", "mnist5k_lo", "mlp", {"depth": 2, "width": 256}),
-    Task("lenet5", "mnist5k_lo", "lenet5"),
-    Task("simple_cnn-16/32", "mnist5k_lo", "simple_cnn", {"widths": (16, 32), "hidden": 128}),
+    Task("mlp-1x16", "m5k_0to4", "mlp", {"depth": 1, "width": 16}),
+    Task("mlp-2x256", "m5k_0to4", "mlp", {"depth": 2, "width": 256}),
+    Task("lenet5", "m5k_0to4", "lenet5"),
+    Task("simple_cnn-16/32", "m5k_0to4", "simple_cnn", {"widths": (16, 32), "hidden": 128}),
 )
 _K_COMMON: dict[str, Any] = dict(
     paper=19, paper_number="r = 0.99 (fixed features), 0.96 (fine-tuning) across 16 networks",
