@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "actlab.cli.init_cmd",  # init-report
     "actlab.cli.bench_cmds",  # bench, report
     "actlab.cli.train_cmd",  # train
+    "actlab.cli.claims_cmd",  # claims list, run, report
     # [cli-modules]
 ]
 

@@ -32,16 +32,23 @@ class AllCNNC(nn.Module):
 
     def __init__(
         self, num_classes: int, in_chans: int, act: Any, norm: NormFactory, width_mult: float,
-        input_dropout: float, dropout: float, final_act: bool,
+        input_dropout: float, dropout: float, final_act: bool, downsample: str = "stride",
     ) -> None:
         super().__init__()
+        if downsample not in ("stride", "maxpool"):
+            raise ValueError(
+                f"allcnn_c: downsample must be 'stride' (All-CNN-C) or 'maxpool' (Model C), got {downsample!r}"
+            )
         sites = ActSites()
         layers: list[nn.Module] = [nn.Dropout(input_dropout)]
         c = in_chans
         for w, k, s, p, drop in _LAYERS:
             w = max(1, int(round(w * width_mult)))
-            layers += [nn.Conv2d(c, w, k, s, p), make_norm(norm, w)]
-            layers.append(sites(act, f"features.{len(layers)}", w))
+            if s == 2 and downsample == "maxpool":  # Model C: a 3x3 max-pool (stride 2) in place of the conv
+                layers.append(nn.MaxPool2d(3, 2, padding=1))
+            else:
+                layers += [nn.Conv2d(c, w, k, s, p), make_norm(norm, w)]
+                layers.append(sites(act, f"features.{len(layers)}", w))
             if drop:
                 layers.append(nn.Dropout(dropout))
             c = w
@@ -61,7 +68,7 @@ class AllCNNC(nn.Module):
 )
 def allcnn_c(
     num_classes: int = 10, in_chans: int = 3, act: Any = "relu", norm: NormFactory = None, width_mult: float = 1.0,
-    input_dropout: float = 0.2, dropout: float = 0.5, final_act: bool = True,
+    input_dropout: float = 0.2, dropout: float = 0.5, final_act: bool = True, downsample: str = "stride",
 ) -> AllCNNC:
     """All-CNN-C, 6x6 global-average form (1,369,738 parameters, 9 activation sites).
 
@@ -70,5 +77,8 @@ def allcnn_c(
         act: activation spec. norm: optional ``norm(C)`` after each conv (the paper has none).
         width_mult: scales the 96/192 widths. input_dropout: on the input (0.2).
         dropout: after each stride-2 conv (0.5). final_act: activation after the class conv.
+        downsample: ``"stride"`` (All-CNN-C) or ``"maxpool"``: each stride-2 conv replaced by a 3x3
+            max-pool with stride 2 (the paper's base Model C, for the "strided conv instead of max-pool"
+            comparison; 2 fewer conv layers).
     """
-    return AllCNNC(num_classes, in_chans, act, norm, width_mult, input_dropout, dropout, final_act)
+    return AllCNNC(num_classes, in_chans, act, norm, width_mult, input_dropout, dropout, final_act, downsample)

@@ -9,6 +9,7 @@ from torch import nn
 
 from ._common import ActSites, NormFactory, make_norm
 from ._registry import register_model
+from .blocks import act_arity
 
 __all__ = ["MLP", "mlp"]
 
@@ -33,8 +34,11 @@ class MLP(nn.Module):
     Args:
         num_classes: outputs of the linear head.
         in_features: input features after flattening (784 for 28x28 images).
-        act: activation spec for every hidden layer (any form :func:`actlab.build_act` takes).
-        norm: factory ``norm(width)`` applied before each activation, or ``None``.
+        act: activation spec for every hidden layer (any form :func:`actlab.build_act` takes). A
+            reducing activation of arity k (``maxout``, ``and_ail``, the gated units) gets a
+            ``k * width`` wide linear layer, which it reduces to ``width`` units (more weights than
+            the dense layer: pass a smaller ``width`` to match parameter counts).
+        norm: factory ``norm(k * width)`` applied before each activation, or ``None``.
         depth: number of hidden layers (0 gives logistic regression).
         width: hidden units per layer.
         dropout: dropout after each hidden activation.
@@ -49,9 +53,10 @@ class MLP(nn.Module):
         sites = ActSites()
         blocks, f = [], in_features
         for i in range(depth):
-            blocks.append(
-                DenseBlock(nn.Linear(f, width), make_norm(norm, width), sites(act, f"blocks.{i}.act", width), dropout)
-            )
+            name = f"blocks.{i}.act"
+            chosen = sites.choose(act, name)
+            pre = act_arity(chosen) * width  # channels before the activation (k of them make one unit)
+            blocks.append(DenseBlock(nn.Linear(f, pre), make_norm(norm, pre), sites(chosen, name, pre), dropout))
             f = width
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Linear(f, num_classes)
