@@ -105,5 +105,5 @@ def test_autoinit_has_rules_for_modules_and_calls():
     """Before the torch table, F.softshrink / F.threshold / F.rrelu / x.hardshrink() had no rule
     and F.logsigmoid was missed by name (its function is called log_sigmoid)."""
     for model in (stack([nn.LogSigmoid(), nn.Softshrink(), nn.Tanhshrink(), nn.RReLU()]), Calls()):
-        report = autoinit(model, input_shape=(6,), batch_size=256)
-        assert report.mode == "fx" and set(report.methods().values()) == {"autoinit-calibrated"}  # the default calibrates
+        report = autoinit(model, input_shape=(6,), batch_size=256)  # calibrated by default
+        assert report.mode == "fx" and set(report.methods().values()) == {"autoinit-calibrated"}
