@@ -100,7 +100,7 @@ def test_autoinit_fit_scheme_training_choice_and_cli(capsys):
     from actlab.init import init_model
     from actlab.train import TrainConfig
 
-    m = nn.Sequential(nn.Linear(8, 4), nn.Sigmoid(), nn.Linear(4, 4))
+    m = nn.Sequential(nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 4))
     r = init_model(m, "autoinit-fit", input_shape=(8,), generator=torch.Generator().manual_seed(0))
     assert set(r.methods().values()) == {"autoinit-fit"}
     w = m[2].weight.detach()

@@ -233,14 +233,27 @@ def test_centred_conv_accounts_for_mean_leaking_at_padded_borders():
 
 
 def test_center_single_weight_unit_gets_fixed_magnitude():
-    # Linear(1, 1) after sigmoid: w mu is a constant offset of the one unit, so only Var(x) counts
-    m = nn.Sequential(nn.Linear(16, 1), nn.Sigmoid(), nn.Linear(1, 1))
-    sig = actlab.init.activation_moments(nn.Sigmoid())
-    plain = autoinit(m, input_shape=(16,), batch_size=4096)
-    assert plain.layers[1].weight_var == pytest.approx(1.0 / sig.second, rel=1e-6)  # the paper's rule
-    r = autoinit(m, input_shape=(16,), batch_size=4096, center="auto")
-    assert m[2].weight.detach().abs().item() == pytest.approx(math.sqrt(1.0 / sig.var), rel=1e-6)
-    assert r.layers[1].meas_var == pytest.approx(1.0, rel=0.1)  # paper rule: E = v / E[x^2] = 0.15
+    # Linear(1, 1) after ReLU: w mu is a constant offset of the one unit, so only Var(x) counts
+    m = nn.Sequential(nn.Linear(16, 1), nn.ReLU(), nn.Linear(1, 1))
+    mom = actlab.init.activation_moments(nn.ReLU())
+    plain = autoinit(m, input_shape=(16,), batch_size=4096, calibrate=False, center=False)
+    assert plain.layers[1].weight_var == pytest.approx(1.0 / mom.second, rel=1e-6)  # the paper's rule
+    r = autoinit(m, input_shape=(16,), batch_size=4096, calibrate=False, center="auto")
+    assert m[2].weight.detach().abs().item() == pytest.approx(math.sqrt(1.0 / mom.var), rel=1e-6)
+    assert r.layers[1].meas_var == pytest.approx(1.0, rel=0.1)
+
+
+def test_auto_centring_skips_inputs_whose_mean_dominates():
+    # sigmoid's output (mean 0.5, var ~0.04: mean^2 > AUTO_CENTER_MAX var) keeps uncentred rows; relu's is centred
+    from actlab.init.run import AUTO_CENTER_MAX
+
+    for act, centred in ((nn.Sigmoid(), False), (nn.ReLU(), True)):
+        mom = actlab.init.activation_moments(act)
+        assert (mom.mean**2 > AUTO_CENTER_MAX * mom.var) is not centred
+        m = nn.Sequential(nn.Linear(8, 16), act, nn.Linear(16, 16))
+        autoinit(m, input_shape=(8,), center="auto", calibrate=False)
+        w = m[2].weight.detach()
+        assert (float((w.sum(1).abs() / w.norm(dim=1)).max()) < 1e-5) is centred
 
 
 def test_calibrate_uses_real_input_moments():

@@ -18,8 +18,9 @@ where no BatchNorm follows (``center="auto"``) and the scale taken from each lay
 windows on the seeded traversal batch (``calibrate=True``); ``calibrate=False, center=False`` is
 the paper's analytic rule. On a 50-layer, 256-wide MLP (batch 128, ``tests/test_autoinit_registry.py``)
 the default keeps every weighted layer in [0.5, 2] x target for every registered activation
-except those in :data:`UNSTABLE` (no per-layer scale can: the network itself is unstable) and
-:data:`UNCENTRED` (in range with ``center=False``); the paper's rule, e.g., lets GCU reach 2e10.
+except those in :data:`UNSTABLE` (no per-layer scale can: the network itself is unstable); the
+paper's rule, e.g., lets GCU reach 2e10. ``"auto"`` leaves the rows of a layer uncentred where its
+input's mean dominates its spread (softplus-like inputs; ``actlab.init.run.AUTO_CENTER_MAX``).
 
 Inputs: ``example_input`` is used as given (values, dtype: token ids for a language model); else
 a batch of ``input_shape`` is drawn: ``N(input_mean, input_var)``, or with an integer
@@ -72,7 +73,7 @@ from .report import InitReport, LayerRecord, kind_of, measure_layers
 from .run import FALLBACKS, Run
 from .traverse import Tracer, fx_pass, hook_pass
 
-__all__ = ["UNCENTRED", "UNSTABLE", "autoinit"]
+__all__ = ["UNSTABLE", "autoinit"]
 
 #: activations whose deep networks no per-layer weight scale keeps in [0.5, 2] x target (measured on
 #: the 50 x 256 MLP with the default and with ``center=False``; ``tests/test_autoinit_registry.py``)
@@ -95,13 +96,6 @@ UNSTABLE: dict[str, str] = {
     "meta_acon": "its switching factor comes from a per-sample MLP over the channel means, a per-sample gain "
     "that compounds with depth (measured 0.04-3.3 x target whatever the centring)",
 }
-#: activations in range with ``center=False`` but not with the default's centred rows: convex or concave
-#: softplus-like functions with a large mean, where centring leaves only the sample-specific part and its gain
-#: grows with the magnitude (measured on the 50 x 256 MLP: softplus 3.96, squareplus 6.19, logsigmoid 0.30)
-UNCENTRED: dict[str, str] = dict.fromkeys(
-    ("softplus", "squareplus", "logsigmoid"),
-    "softplus-like (mean >> standard deviation): pass center=False (measured in [0.55, 1.2] x target)",
-)
 
 
 def autoinit(
