@@ -315,3 +315,17 @@ def test_gelu_tanh_is_relu_beyond_10_with_gradient_0_or_1(dtype):
 def test_sample_batch_needs_two_samples():
     with pytest.raises(ValueError, match="batch_size must be an int >= 2"):
         sample_batch((3,), 1, 0.0, 1.0, 0, torch.nn.Linear(3, 3))
+
+
+def test_model_without_an_activation_trains_and_refuses_one():
+    """spiking_resnet's nonlinearity is its spike: train_one builds it without ``act`` and refuses one."""
+    from actlab.train import TrainConfig, train_one
+    from actlab.train.config import ConfigError
+
+    kw = {"n": 1, "width": 4, "time_steps": 2}
+    r = train_one(TrainConfig(dataset="digits", model="spiking_resnet", model_kwargs=kw, epochs=None, steps=2,
+                              device="cpu"))
+    assert r.steps == 2 and 0.0 <= r.test.acc <= 1.0 and r.test.n > 0 and not r.diverged
+    with pytest.raises(ConfigError, match="has no activation"):
+        train_one(TrainConfig(dataset="digits", model="spiking_resnet", model_kwargs=kw, act="gcu", epochs=None,
+                              steps=2, device="cpu"))

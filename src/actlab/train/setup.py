@@ -94,7 +94,14 @@ def build_model(cfg: TrainConfig, train: Split) -> nn.Module:
         kw["length"] = shape[1]
     if info.tokens and "context" in accepted and "context" not in kw:
         kw["context"] = shape[0]
-    net = create_model(cfg.model, num_classes=train.num_classes, in_chans=in_chans, act=cfg.act_spec, **kw)
+    if info.has_activation:
+        kw["act"] = cfg.act_spec
+    elif cfg.act != "relu" or cfg.act_params:  # relu: TrainConfig's default, i.e. no choice was made
+        raise ConfigError(
+            f"model {cfg.model!r} has no activation to choose (its nonlinearity is fixed by design), got "
+            f"act={cfg.act!r}{f' with act_params {dict(cfg.act_params)}' if cfg.act_params else ''}; leave act unset"
+        )
+    net = create_model(cfg.model, num_classes=train.num_classes, in_chans=in_chans, **kw)
     example = train.x[: min(len(train.x), 256)].cpu()
     gen = torch.Generator().manual_seed(derive_seed(cfg.seed, "init"))
     if cfg.init.startswith("autoinit"):  # data-free: a seeded N(0, 1) batch of the data's shape
